@@ -1,0 +1,78 @@
+"""Appending records to a RecordIO file, with an index that never runs ahead of the data.
+
+:class:`RecordWriter` encodes records (:func:`recio._format.encode_record`) into
+its own buffer and hands whole buffers to the OS. Index lines wait in a second
+buffer and are written only after the record bytes they point to have been
+written, so a writer killed at any moment leaves a .rec whose complete records
+all read back and an .idx that names none of the incomplete ones.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from recio._format import HEAD, MAGIC, MAGIC_BYTES, MAX_LENGTH, encode_record
+
+__all__ = ["RecordWriter"]
+
+_FLUSH_AT = 1 << 20  # bytes buffered before they are handed to the OS
+_PAD = (b"", b"\0\0\0", b"\0\0", b"\0")
+_pack_head = HEAD.pack
+
+
+class RecordWriter:
+    """Writes records to a binary file; ``tell()`` is the offset the next one gets."""
+
+    def __init__(self, file: IO[bytes], index: IO[str] | None = None):
+        self._file = file
+        self._index = index
+        self._buf = bytearray()
+        self._index_lines: list[str] = []
+        self._flushed = 0  # bytes already handed to the file
+
+    def tell(self) -> int:
+        return self._flushed + len(self._buf)
+
+    def write(self, data: bytes | bytearray | memoryview | str) -> int:
+        """Append one record (a str is encoded as UTF-8); returns the offset where it starts."""
+        if data.__class__ is not bytes:
+            data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        offset = self._flushed + len(self._buf)
+        length = len(data)
+        if MAGIC_BYTES in data or length > MAX_LENGTH:
+            self._buf += encode_record(data)
+        else:
+            self._buf += _pack_head(MAGIC, length)
+            self._buf += data
+            self._buf += _PAD[length & 3]
+        if len(self._buf) >= _FLUSH_AT:
+            self.flush()
+        return offset
+
+    def add_index_line(self, line: str) -> None:
+        """Queue an index line; it reaches the .idx after the bytes it points to."""
+        self._index_lines.append(line)
+
+    def flush(self) -> None:
+        """Hand buffered records to the file, then the index lines that point into them."""
+        if self._buf:
+            view = memoryview(self._buf)
+            while view:
+                written = self._file.write(view)
+                view = view[written if written is not None else len(view) :]
+            view.release()
+            self._flushed += len(self._buf)
+            self._buf.clear()
+        self._file.flush()
+        if self._index is not None and self._index_lines:
+            self._index.write("".join(self._index_lines))
+            self._index_lines.clear()
+            self._index.flush()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._file.close()
+            if self._index is not None:
+                self._index.close()
