@@ -1,9 +1,12 @@
 """MXNet's names, so that MXNet data-loading code runs with only its import changed::
 
 from recio import mx
+
 record = mx.recordio.MXRecordIO("tmp.rec", "r")
+it = mx.io.NDArrayIter(data, label, batch_size=30)
 """
 
-from recio import recordio
+from recio import io, nd, recordio
+from recio.nd import Context, cpu
 
-__all__ = ["recordio"]
+__all__ = ["Context", "cpu", "io", "nd", "recordio"]
