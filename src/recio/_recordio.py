@@ -262,14 +262,16 @@ class MXIndexedRecordIO(MXRecordIO):
         writer = self._writer
         if writer is None:
             self._refuse("write")
-        key = self.key_type(idx)
-        if key in self.idx:
+        key_type = self.key_type
+        key = idx if key_type is int and idx.__class__ is int else key_type(idx)
+        offsets = self.idx
+        if key in offsets:
             raise RecordIOKeyError(
                 f"{self.idx_path}: key {key!r} was already written (at offset "
-                f"{self.idx[key]}); each key may be written once",
+                f"{offsets[key]}); each key may be written once",
                 path=self.idx_path,
             )
         offset = writer.write(buf)
-        writer.add_index_line(format_line(key, offset))
-        self.idx[key] = offset
+        writer.index_lines.append(format_line(key, offset))
+        offsets[key] = offset
         self.keys.append(key)

@@ -1,0 +1,1 @@
+"""recio's benchmarks against MXNet 1.9.1; run ``python -m benchmarks --help``."""
