@@ -48,7 +48,9 @@ def pack(header: IRHeader | tuple[Any, ...], s: bytes | bytearray | memoryview |
     header = IRHeader(*header)
     payload = _as_bytes(s)
     if isinstance(header.label, numbers.Number):
-        return _HEADER.pack(0, float(header.label), header.id, header.id2) + payload  # type: ignore[arg-type]
+        with np.errstate(over="ignore"):  # beyond float32's range becomes +-inf, as in MXNet
+            label = float(np.float32(header.label))  # type: ignore[arg-type]
+        return _HEADER.pack(0, label, header.id, header.id2) + payload
     labels = np.asarray(header.label, dtype=np.float32).ravel()
     return _HEADER.pack(labels.size, 0.0, header.id, header.id2) + labels.tobytes() + payload
 

@@ -84,10 +84,10 @@ class RecordReader:
         if rel + HEAD_SIZE <= len(buf):
             magic, lrec = _unpack_head(buf, rel)
             if magic == MAGIC and lrec <= LENGTH_MASK:  # cflag 0: a whole record
-                end = rel + HEAD_SIZE + lrec
-                if end <= len(buf):
-                    self.pos = pos + HEAD_SIZE + ((lrec + 3) & ~3)
-                    data: bytes = buf[rel + HEAD_SIZE : end]
+                step = HEAD_SIZE + ((lrec + 3) & ~3)  # padding included: it must be there too
+                if rel + step <= len(buf):
+                    self.pos = pos + step
+                    data: bytes = buf[rel + HEAD_SIZE : rel + HEAD_SIZE + lrec]
                     return data
         return self._read_slow(strict=self.on_error == "raise")
 
@@ -101,10 +101,10 @@ class RecordReader:
         if rel >= 0 and rel + HEAD_SIZE <= len(buf):
             magic, lrec = _unpack_head(buf, rel)
             if magic == MAGIC and lrec <= LENGTH_MASK and not rel & 3:
-                end = rel + HEAD_SIZE + lrec
-                if end <= len(buf):
-                    self.pos = offset + HEAD_SIZE + ((lrec + 3) & ~3)
-                    data: bytes = buf[rel + HEAD_SIZE : end]
+                step = HEAD_SIZE + ((lrec + 3) & ~3)
+                if rel + step <= len(buf):
+                    self.pos = offset + step
+                    data: bytes = buf[rel + HEAD_SIZE : rel + HEAD_SIZE + lrec]
                     return data
         if offset >= self._size:
             raise RecordIOError(
@@ -188,14 +188,16 @@ class RecordReader:
         pos = start
         while True:
             body = pos + HEAD_SIZE
-            if not self._ensure(body, length):
+            stored = (length + 3) & ~3
+            if not self._ensure(body, stored):
                 raise _CorruptError(
                     pos,
-                    f"truncated record: its part header says {length} bytes follow, "
-                    f"only {self._size - body} remain in the file of {self._size} bytes",
+                    f"truncated record: its part header says {length} bytes follow "
+                    f"({stored} with padding), only {self._size - body} remain in the file "
+                    f"of {self._size} bytes",
                 )
             pieces.append(self._bytes(body, length))
-            pos = body + ((length + 3) & ~3)
+            pos = body + stored
             if cflag in (CFLAG_WHOLE, CFLAG_LAST):
                 break
             cflag, length = self._head(pos)
