@@ -80,8 +80,8 @@ class RecordReader:
         """The next record, or None at the end of the file."""
         pos = self.pos
         buf = self._buf
-        rel = pos - self._base
-        if rel + HEAD_SIZE <= len(buf):
+        rel = pos - self._base  # negative after a remote reader seeks back past its window
+        if rel >= 0 and rel + HEAD_SIZE <= len(buf):
             magic, lrec = _unpack_head(buf, rel)
             if magic == MAGIC and lrec <= LENGTH_MASK:  # cflag 0: a whole record
                 step = HEAD_SIZE + ((lrec + 3) & ~3)  # padding included: it must be there too

@@ -10,6 +10,7 @@ controls when bytes reach the OS) or an fsspec file.
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 from typing import IO, Any
@@ -31,7 +32,10 @@ def local_path(uri: str) -> str:
 def _fsspec_open(uri: str, mode: str, storage_options: dict[str, Any] | None) -> Any:
     import fsspec  # imported here: local files never need it
 
-    return fsspec.open(uri, mode, **(storage_options or {})).open()
+    try:
+        return fsspec.open(uri, mode, **(storage_options or {})).open()
+    except FileNotFoundError as e:  # some backends (s3fs: a missing bucket) omit the path
+        raise FileNotFoundError(errno.ENOENT, str(e) or "No such file", uri) from e
 
 
 class ReadSource:
