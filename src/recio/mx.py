@@ -6,7 +6,9 @@ record = mx.recordio.MXRecordIO("tmp.rec", "r")
 it = mx.io.NDArrayIter(data, label, batch_size=30)
 """
 
-from recio import io, nd, recordio
+from recio import image, io, nd, recordio
 from recio.nd import Context, cpu
 
-__all__ = ["Context", "cpu", "io", "nd", "recordio"]
+img = image  # MXNet's alias: mx.img.ImageIter
+
+__all__ = ["Context", "cpu", "image", "img", "io", "nd", "recordio"]
