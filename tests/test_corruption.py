@@ -159,3 +159,19 @@ def test_any_damage_ends_in_records_or_a_clean_error(
             warnings.simplefilter("ignore", recordio.RecordIOWarning)
             got = read_all(path, "skip")
         assert len(got) <= len(raw) // 8
+
+
+def test_record_starts_walks_headers_and_honours_on_error(rec_path: Path) -> None:
+    from recio._reader import RecordReader
+    from recio._storage import ReadSource
+
+    offsets = write_records(rec_path, [b"a" * 10, b"ab" + MAGIC_BYTES + b"cd" * 5, b"", b"z"])
+    assert RecordReader(ReadSource(str(rec_path))).record_starts() == offsets
+    raw = bytearray(rec_path.read_bytes())
+    raw[offsets[2]] ^= 1
+    rec_path.write_bytes(raw)
+    with pytest.raises(recordio.RecordIOError, match=f"offset {offsets[2]}"):
+        RecordReader(ReadSource(str(rec_path))).record_starts()
+    reader = RecordReader(ReadSource(str(rec_path)), on_error="skip")
+    with pytest.warns(recordio.RecordIOWarning):
+        assert reader.record_starts() == [offsets[0], offsets[1], offsets[3]]

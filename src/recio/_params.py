@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import types
 import typing
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
@@ -93,7 +94,14 @@ def _convert(value: Any, hint: Any, name: str) -> Any:
             raise InvalidParameterError(f"{name}: expected an integer, got {value!r}")
         return number
     if hint is str:
-        return str(value)
+        if isinstance(value, list | tuple | dict | set):
+            raise InvalidParameterError(f"{name}: expected a string, got {value!r}")
+        return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+    if get_origin(hint) is list:
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise InvalidParameterError(f"{name}: expected a list, got {value!r}")
+        (item,) = get_args(hint)
+        return [_convert(v, item, name) for v in value]
     return value  # Any, or a type the iterator checks itself
 
 

@@ -121,6 +121,65 @@ class RecordReader:
     def seek(self, offset: int) -> None:
         self.pos = offset
 
+    def record_starts(self) -> list[int]:
+        """Offsets of every record in the file, walking part headers without copying data.
+
+        Corruption raises RecordIOError, or with ``on_error="skip"`` is passed over as
+        :meth:`read` would pass over it.
+        """
+        starts: list[int] = []
+        append = starts.append
+        size = self._size
+        pos = 0
+        while pos < size:
+            rel = pos - self._base
+            if rel >= 0 and rel + HEAD_SIZE <= len(self._buf):
+                magic, lrec = _unpack_head(self._buf, rel)
+                step = HEAD_SIZE + ((lrec + 3) & ~3)
+                if magic == MAGIC and lrec <= LENGTH_MASK and pos + step <= size:
+                    append(pos)
+                    pos += step
+                    continue
+            try:
+                nxt = self._record_end(pos)
+            except _CorruptError as bad:
+                if self.on_error == "raise":
+                    raise RecordIOError(
+                        f"{self.source.uri}: offset {bad.offset}: {bad.what}",
+                        path=self.source.uri,
+                        offset=bad.offset,
+                    ) from None
+                self.pos = pos
+                self._skip(bad)
+                pos = self.pos
+                continue
+            append(pos)
+            pos = nxt
+        return starts
+
+    def _record_end(self, start: int) -> int:
+        """Offset after the record at `start`, checking its parts like :meth:`_parse_record`."""
+        cflag, length = self._head(start)
+        if cflag not in (CFLAG_WHOLE, CFLAG_FIRST):
+            raise _CorruptError(start, f"expected the start of a record, found cflag {cflag}")
+        pos = start
+        while True:
+            stored = (length + 3) & ~3
+            if pos + HEAD_SIZE + stored > self._size:
+                raise _CorruptError(
+                    pos, f"truncated record: its part header says {length} bytes follow"
+                )
+            pos += HEAD_SIZE + stored
+            if cflag in (CFLAG_WHOLE, CFLAG_LAST):
+                return pos
+            cflag, length = self._head(pos)
+            if cflag not in (CFLAG_MIDDLE, CFLAG_LAST):
+                raise _CorruptError(
+                    pos,
+                    f"expected the next part of the record that starts at offset {start} "
+                    f"(cflag 2 or 3), found cflag {cflag}",
+                )
+
     # -- everything else: windows, multi-part records, corruption ----------------
 
     def _ensure(self, pos: int, need: int) -> bool:

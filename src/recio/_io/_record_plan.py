@@ -1,0 +1,109 @@
+"""Which records an image iterator reads, in which order, batch by batch: pure functions.
+
+A dataset is one or more .rec files read as one byte stream (a directory's
+files in sorted name order). ``num_parts``/``part_index`` split that stream as
+dmlc's InputSplit does in MXNet 1.9.1: into byte ranges of
+``ceil(total / num_parts)`` rounded up to 4, each part owning the records that
+*start* inside its range; so parts are disjoint and cover the data.
+
+Epochs follow MXNet's ``round_batch`` (what MXNet 1.9.1 intends; it reports
+stale ``pad`` values after ``reset()``, recio does not): epoch ``e`` reads its
+order from position ``start_e``; a last batch with ``r < batch_size`` records is
+completed from the front of epoch ``e + 1``'s order (``pad = batch_size - r``)
+and epoch ``e + 1`` then starts after them. Without ``round_batch`` the last
+batch is padded with empty rows and the next epoch starts at 0. With
+``shuffle``, epoch ``e``'s order is a permutation that is a pure function of
+``(seed, e)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["EpochPlan", "Sample", "epoch_order", "partition", "plan_epoch"]
+
+
+def partition(
+    starts: npt.NDArray[np.int64], total_size: int, num_parts: int, part_index: int
+) -> npt.NDArray[np.intp]:
+    """Positions (into `starts`, global record offsets) of the records of one part."""
+    if num_parts < 1 or not 0 <= part_index < num_parts:
+        raise ValueError(
+            f"part_index must be in [0, num_parts), got part_index={part_index}, "
+            f"num_parts={num_parts}"
+        )
+    step = (total_size + num_parts - 1) // num_parts
+    step = (step + 3) // 4 * 4
+    begin = min(step * part_index, total_size)
+    end = min(step * (part_index + 1), total_size)
+    lo, hi = np.searchsorted(starts, [begin, end], side="left")
+    return np.arange(lo, hi, dtype=np.intp)
+
+
+def epoch_order(count: int, shuffle: bool, seed: int, epoch: int) -> npt.NDArray[np.intp]:
+    """The order of positions 0..count-1 in `epoch`."""
+    if not shuffle:
+        return np.arange(count, dtype=np.intp)
+    rng = np.random.Generator(np.random.Philox(key=[seed & (2**64 - 1), epoch]))
+    return rng.permutation(count).astype(np.intp)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Sample:
+    """One row of a batch: which record (position in the part) and the draw that shapes it.
+
+    ``position`` is None for an empty padding row. ``key`` seeds the row's random
+    augmentation: ``(epoch, row number in the epoch's stream)``.
+    """
+
+    position: int | None
+    key: tuple[int, int]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EpochPlan:
+    """The batches of one epoch, their pads, and where the next epoch starts."""
+
+    batches: list[list[Sample]]
+    pads: list[int]
+    next_start: int
+
+
+def plan_epoch(
+    count: int,
+    batch_size: int,
+    epoch: int,
+    start: int,
+    *,
+    shuffle: bool,
+    seed: int,
+    round_batch: bool,
+) -> EpochPlan:
+    """Batches of `epoch` reading its order from `start` (what earlier overflow consumed)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if count == 0:
+        return EpochPlan([], [], 0)
+    order = epoch_order(count, shuffle, seed, epoch).tolist()
+    rows = [Sample(p, (epoch, i)) for i, p in enumerate(order[start:], start=start)]
+    batches = [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
+    pads = [0] * len(batches)
+    next_start = 0
+    if batches and len(batches[-1]) < batch_size:
+        missing = batch_size - len(batches[-1])
+        pads[-1] = missing
+        if round_batch:
+            if batch_size > count:  # MXNet: "number of input images must be bigger than..."
+                raise ValueError(
+                    f"round_batch needs at least batch_size={batch_size} records, "
+                    f"the data has {count}"
+                )
+            following = epoch_order(count, shuffle, seed, epoch + 1).tolist()
+            batches[-1] += [Sample(p, (epoch + 1, i)) for i, p in enumerate(following[:missing])]
+            next_start = missing
+        else:
+            batches[-1] += [Sample(None, (epoch, -1))] * missing
+    return EpochPlan(batches, pads, next_start)
