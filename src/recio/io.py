@@ -5,11 +5,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from recio._io._csv_parse import CSVFormatError
 from recio._io.base import DataBatch, DataDesc, DataIter
+from recio._io.csv_iter import CSVIter
 from recio._io.mnist_iter import MNISTFormatError, MNISTIter
 from recio._params import InvalidParameterError
 
 __all__ = [
+    "CSVFormatError",
+    "CSVIter",
     "DataBatch",
     "DataDesc",
     "DataIter",
@@ -18,9 +22,8 @@ __all__ = [
     "MNISTIter",
 ]
 
-# Iterators load on first use: each pulls in its own dependencies (pyarrow for CSV).
+# Iterators still being written load on first use.
 _LAZY = {
-    "CSVIter": "recio._io.csv_iter",
     "NDArrayIter": "recio._io.ndarray_iter",
     "PrefetchingIter": "recio._io.wrappers",
     "ResizeIter": "recio._io.wrappers",

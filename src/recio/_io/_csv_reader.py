@@ -1,0 +1,267 @@
+"""Numeric CSV files as a stream of row-major numpy blocks, parsed by pyarrow.
+
+A CSV *source* is the list of files MXNet's ``data_csv``/``label_csv`` names
+(a file, a directory, ``;``-separated paths, or a path regex). A
+:class:`RowStream` reads it sequentially in blocks of about ``block_bytes``
+bytes cut at line ends, parses up to ``depth`` blocks ahead on a thread pool
+(pyarrow releases the GIL), and hands out rows with :meth:`RowStream.take`.
+Memory is therefore bounded by a few blocks whatever the file size.
+
+A position is ``(file index, byte offset of a block start, rows to skip)``,
+so a resumed stream seeks straight to its block; block starts are line starts,
+so positions stay exact whatever ``block_bytes`` a later reader uses.
+
+:mod:`._csv_parse` parses each block; a block with a bad line yields the
+rows before it, then raises :class:`CSVFormatError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import re
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from recio._io._csv_parse import BadBlockError, BlockParser, CSVFormatError, first_bad_line
+
+__all__ = ["START", "Position", "RowStream", "resolve_paths"]
+
+Array = npt.NDArray[Any]
+
+
+class Position(NamedTuple):
+    """Where a stream resumes: file index, byte offset of a block start, rows to skip."""
+
+    file: int
+    offset: int
+    skip: int
+
+
+START = Position(0, 0, 0)
+
+
+def resolve_paths(spec: str, what: str) -> list[str]:
+    """The files `spec` names, in reading order (MXNet's dmlc URI rules, local files).
+
+    `spec` is one or more ``;``-separated entries; an entry is a file, a
+    directory (its regular files, not recursing, sorted by name: MXNet takes the
+    file system's listing order, which is unspecified), or a regular expression
+    matched against the whole paths of the files in its directory.
+    """
+    files: list[str] = []
+    for entry in (e for e in spec.split(";") if e):
+        if os.path.isdir(entry):
+            names = sorted(os.listdir(entry))
+            files += [p for n in names if os.path.isfile(p := os.path.join(entry, n))]
+        elif os.path.isfile(entry):
+            files.append(entry)
+        else:
+            files += _regex_matches(entry, what)
+    if not files:
+        raise FileNotFoundError(f"CSVIter: {what} {spec!r} names no files")
+    return files
+
+
+def _regex_matches(entry: str, what: str) -> list[str]:
+    """Files of `entry`'s directory whose whole path matches `entry` as a regex (dmlc's rule)."""
+    folder = os.path.dirname(entry)
+    try:
+        regex = re.compile(entry)
+        names = sorted(os.listdir(folder or "."))
+    except (re.error, OSError):
+        names = []
+    paths = [os.path.join(folder, n) for n in names]
+    found = [p for p in paths if regex.fullmatch(p) and os.path.isfile(p)]
+    if not found:
+        raise FileNotFoundError(
+            f"CSVIter: {what} {entry!r} is not a file or directory, and no file path "
+            f"in {folder or '.'!r} matches it as a regular expression"
+        )
+    return found
+
+
+class _Block(NamedTuple):
+    """Rows parsed from bytes offset..end of a file; `error` is raised once they are used up."""
+
+    file: int
+    offset: int
+    end: int
+    rows: Array
+    error: CSVFormatError | None
+
+
+class RowStream:
+    """The rows of one CSV source, read and parsed ahead in blocks; see the module docstring.
+
+    Not thread-safe: one thread at a time calls seek/take (the iterator's worker).
+    """
+
+    def __init__(
+        self,
+        paths: list[str],
+        parser: BlockParser,
+        pool: concurrent.futures.Executor,
+        block_bytes: int,
+        depth: int,
+    ):
+        self.paths = paths
+        self.parser = parser
+        self.block_bytes = block_bytes
+        self._pool = pool
+        self._depth = max(1, depth)
+        self._ahead: Iterator[_Block] | None = None
+        self._block: _Block | None = None
+        self._i = 0
+
+    # -- reading ahead -------------------------------------------------------
+
+    def _blocks(self, file: int, offset: int) -> Iterator[_Block]:
+        """Blocks from (`file`, `offset`) to the end, `depth` of them parsed ahead."""
+        pending: deque[tuple[int, int, int, concurrent.futures.Future[Array], bytes]] = deque()
+        try:
+            for f, off, end, data in self._raw_blocks(file, offset):
+                pending.append((f, off, end, self._pool.submit(self.parser.parse, data), data))
+                if len(pending) > self._depth:
+                    yield self._finish(*pending.popleft())
+            while pending:
+                yield self._finish(*pending.popleft())
+        finally:
+            for *_, future, _ in pending:
+                future.cancel()
+
+    def _finish(
+        self, file: int, offset: int, end: int, future: concurrent.futures.Future[Array], data: Any
+    ) -> _Block:
+        try:
+            return _Block(file, offset, end, future.result(), None)
+        except BadBlockError:
+            pass
+        # Hand out the good lines before the bad one, then fail where it is.
+        data = bytes(data)
+        where, reason = first_bad_line(data, self.parser)
+        error = self._error(file, offset, data, where, reason)
+        return _Block(file, offset, offset + where, self.parser.parse(data[:where]), error)
+
+    def _raw_blocks(self, file: int, offset: int) -> Iterator[tuple[int, int, int, Any]]:
+        """(file, offset, end, bytes) of each block of whole lines from (`file`, `offset`)."""
+        for f in range(file, len(self.paths)):
+            with open(self.paths[f], "rb", buffering=0) as handle:
+                fd = handle.fileno()
+                size = os.fstat(fd).st_size
+                off = offset if f == file else 0
+                while off < size:
+                    data = os.pread(fd, self.block_bytes, off)
+                    if not data:
+                        break  # the file shrank under us
+                    cut = len(data)
+                    if off + cut < size:
+                        cut = data.rfind(b"\n") + 1
+                        while cut == 0:  # a line longer than a block: read on to its end
+                            more = os.pread(fd, len(data), off + len(data))
+                            seen = len(data)
+                            data += more
+                            if not more or off + len(data) >= size:
+                                cut = len(data)
+                            else:
+                                cut = data.rfind(b"\n", seen) + 1
+                    yield f, off, off + cut, memoryview(data)[:cut]
+                    off += cut
+
+    def _error(
+        self, file: int, offset: int, data: bytes, where: int, reason: str
+    ) -> CSVFormatError:
+        end = data.find(b"\n", where)
+        line_text = data[where : len(data) if end < 0 else end + 1]
+        path = self.paths[file]
+        line = _count_lines(path, offset) + data.count(b"\n", 0, where) + 1
+        detail = self.parser.describe_error(line_text, reason)
+        return CSVFormatError(f"{path}, line {line}: {detail}", path=path, line=line)
+
+    # -- the API the batcher uses ----------------------------------------------
+
+    def seek(self, pos: Position) -> None:
+        """Continue from `pos`; free when `pos` lies in the block already in hand."""
+        block = self._block
+        if block is None or (block.file, block.offset) != (pos.file, pos.offset):
+            self.close()
+            self._block = None
+            self._ahead = self._blocks(pos.file, pos.offset)
+        self._i = 0
+        skip = pos.skip
+        while skip:
+            got = len(self.take(skip))
+            if not got:
+                raise ValueError(
+                    f"CSVIter: cannot resume: {self.paths} ended before the saved position"
+                )
+            skip -= got
+
+    def _next_block(self) -> bool:
+        """Make the next block current; False at the end of the source."""
+        if self._ahead is None:  # after close() or an error: go on after the block in hand
+            held = self._block
+            self._ahead = self._blocks(*((held.file, held.end) if held else (0, 0)))
+        try:
+            block = next(self._ahead, None)
+        except BaseException:
+            self._ahead = None  # a generator that raised is finished; restart on retry
+            raise
+        if block is None:
+            return False
+        self._block, self._i = block, 0
+        return True
+
+    def take(self, n: int) -> Array:
+        """Up to `n` next rows (fewer only at the end of the source): a view when it can be."""
+        parts: list[Array] = []
+        want = n
+        while want:
+            block = self._block
+            if block is None or self._i >= len(block.rows):
+                if block is not None and block.error is not None:
+                    raise block.error
+                if not self._next_block():
+                    break
+                continue
+            piece = block.rows[self._i : self._i + want]
+            self._i += len(piece)
+            want -= len(piece)
+            parts.append(piece)
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return np.empty((0, self.parser.width), self.parser.dtype)
+        return np.concatenate(parts)
+
+    def position(self) -> Position:
+        """Where the next row comes from, as a :class:`Position`."""
+        block = self._block
+        if block is None:
+            return START
+        if self._i >= len(block.rows):
+            return Position(block.file, block.end, 0)
+        return Position(block.file, block.offset, self._i)
+
+    def close(self) -> None:
+        """Drop the read-ahead (cancelling parses not yet started)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.close()  # type: ignore[attr-defined]
+
+
+def _count_lines(path: str, end: int) -> int:
+    """Newlines in the first `end` bytes of `path` (only computed for error messages)."""
+    count = 0
+    with open(path, "rb") as handle:
+        while end > 0:
+            chunk = handle.read(min(end, 1 << 22))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            end -= len(chunk)
+    return count
