@@ -3,7 +3,8 @@
 :class:`NDArray` is a numpy array (a subclass, so every numpy function takes
 it) that also answers MXNet's ``asnumpy()``, ``wait_to_read()``, ``context``
 and ``as_in_context()``. ``array``/``zeros``/``ones``/``empty`` default to
-float32 as MXNet's do.
+float32 as MXNet's do. ``save``/``load``/``load_frombuffer`` write and read
+MXNet's NDArray files (``.params``, ImageRecordIter's ``mean_img``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Context", "NDArray", "array", "concat", "cpu", "empty", "ones", "zeros"]
+from recio._ndfile import NDArrayFileError, load, load_frombuffer, save
+
+__all__ = [
+    "Context",
+    "NDArray",
+    "NDArrayFileError",
+    "array",
+    "concat",
+    "cpu",
+    "empty",
+    "load",
+    "load_frombuffer",
+    "ones",
+    "save",
+    "zeros",
+]
 
 
 class Context:

@@ -54,7 +54,7 @@ def encode(value: Any, convert: Any = None) -> Any:
         value = convert(value)
     if isinstance(value, np.ndarray):
         arr = np.ascontiguousarray(value)
-        return (TAG, "ndarray", _dtype_spec(arr.dtype), arr.shape, arr.tobytes())
+        return (TAG, "ndarray", _dtype_spec(arr.dtype), value.shape, arr.tobytes())
     if isinstance(value, np.generic):
         return (TAG, "scalar", _dtype_spec(value.dtype), value.tobytes())
     if isinstance(value, np.dtype):
