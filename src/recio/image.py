@@ -56,6 +56,7 @@ _LAZY = {
         ],
         _AUG,
     ),
+    "ImageIter": "recio._io.image_iter",
 }
 
 

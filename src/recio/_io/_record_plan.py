@@ -107,3 +107,45 @@ def plan_epoch(
         else:
             batches[-1] += [Sample(None, (epoch, -1))] * missing
     return EpochPlan(batches, pads, next_start)
+
+
+def plan_last_batch_epoch(
+    count: int,
+    batch_size: int,
+    epoch: int,
+    carry: list[Sample],
+    *,
+    mode: str,
+    shuffle: bool,
+    seed: int,
+) -> tuple[EpochPlan, list[Sample]]:
+    """An epoch of MXNet's Python iterators (ImageIter): ``last_batch_handle`` semantics.
+
+    'pad' completes the last batch from the front of the same epoch's order;
+    'discard' drops it; 'roll_over' holds it back (returned as the new carry)
+    and puts it in front of the next epoch. Returns (plan, carry for the next).
+    """
+    if mode not in ("pad", "discard", "roll_over"):
+        raise ValueError(f"last_batch_handle must be 'pad', 'discard' or 'roll_over', got {mode!r}")
+    order = epoch_order(count, shuffle, seed, epoch).tolist()
+    rows = list(carry) + [Sample(p, (epoch, i)) for i, p in enumerate(order)]
+    batches = [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
+    pads = [0] * len(batches)
+    new_carry: list[Sample] = []
+    if batches and len(batches[-1]) < batch_size:
+        if mode == "discard":
+            batches.pop()
+            pads.pop()
+        elif mode == "roll_over":
+            new_carry = batches.pop()
+            pads.pop()
+        else:
+            missing = batch_size - len(batches[-1])
+            extra = (
+                [Sample(order[i % count], (epoch, count + i)) for i in range(missing)]
+                if count
+                else []
+            )
+            batches[-1] += extra
+            pads[-1] = missing
+    return EpochPlan(batches, pads, 0), new_carry
