@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _records import write_records
 from recio import recordio
 from recio._format import MAGIC_BYTES
+
+from _records import write_records
 
 
 def read_all(path: Path, on_error: str = "raise") -> list[bytes]:

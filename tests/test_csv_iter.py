@@ -20,10 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _iterchecks import assert_resumes_exactly, batch_arrays
 from recio import io as mio
 from recio._io._csv_reader import CSVFormatError
 from recio.nd import NDArray
+
+from _iterchecks import assert_resumes_exactly, batch_arrays
 
 SEED_ROWS = "1,2,3\n2,3,4\n3,4,5\n4,5,6\n"
 

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _iterchecks import assert_resumes_exactly, batch_arrays, stream
 from recio import io as mio
 from recio._io.mnist_iter import (
     MNISTFormatError,
@@ -25,6 +24,8 @@ from recio._io.mnist_iter import (
 )
 from recio._params import InvalidParameterError
 from recio.nd import NDArray
+
+from _iterchecks import assert_resumes_exactly, batch_arrays, stream
 
 
 def idx_images(images: np.ndarray, magic: int = 2051) -> bytes:

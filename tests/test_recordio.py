@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _records import write_records
 from recio import mx, recordio
 from recio._format import MAGIC_BYTES
+
+from _records import write_records
 
 
 def test_seed_tutorial_sequential(tmp_path: Path) -> None:

@@ -21,10 +21,11 @@ import boto3
 import fsspec
 import pytest
 
-from _s3server import ACCESS_KEY, SECRET_KEY, moto_server
 from recio import recordio
 from recio._format import MAGIC_BYTES
 from recio._reader import _WINDOW
+
+from _s3server import ACCESS_KEY, SECRET_KEY, moto_server
 
 MIB = 1 << 20
 BUCKET = "recio-test"

@@ -60,10 +60,11 @@ def _write_all(fd: int, data: bytes) -> None:
 def main() -> None:
     proto_out = _claim_stdout()
     sys.path.insert(0, HERE)
-    import _wire  # the path above makes it importable
     import cv2
     import mxnet as mx
     import numpy as np
+
+    import _wire  # the path above makes it importable
 
     def to_plain(value: Any) -> Any:
         """MXNet NDArrays cross the wire as numpy arrays."""

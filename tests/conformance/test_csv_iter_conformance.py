@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _reference import MXNetReference
 
 from recio import io as mio
 from recio._io._csv_reader import CSVFormatError
+
+from _reference import MXNetReference
 
 pytestmark = pytest.mark.conformance
 

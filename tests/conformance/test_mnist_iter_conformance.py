@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _reference import MXNetReference
 
 from recio import io as mio
 from recio._io.mnist_iter import MNISTFormatError, part_bounds
+
+from _reference import MXNetReference
 
 pytestmark = pytest.mark.conformance
 

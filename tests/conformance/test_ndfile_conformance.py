@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _reference import MXNetReference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from recio import _ndfile
 from recio._ndfile import BFLOAT16, NDArrayFileError
+
+from _reference import MXNetReference
 
 pytestmark = pytest.mark.conformance
 

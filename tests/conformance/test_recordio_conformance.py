@@ -17,6 +17,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from recio import recordio
+
 from _reference import MXNetReference, local_outcome
 from _strategies import (
     MAGIC,
@@ -29,10 +34,6 @@ from _strategies import (
     str_key,
     uint64,
 )
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
-
-from recio import recordio
 
 pytestmark = pytest.mark.conformance
 

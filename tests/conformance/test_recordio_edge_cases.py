@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _reference import MXNetReference, ReferenceCallError, local_outcome
 
 from recio import recordio
 from recio.recordio import RecordIOError, RecordIOKeyError, RecordIOModeError
+
+from _reference import MXNetReference, ReferenceCallError, local_outcome
 
 pytestmark = pytest.mark.conformance
 

@@ -6,6 +6,7 @@ import collections
 
 import numpy as np
 import pytest
+
 from _reference import HarnessError, MXNetReference, ReferenceCallError
 
 
