@@ -9,6 +9,8 @@ from recio._io._csv_parse import CSVFormatError
 from recio._io.base import DataBatch, DataDesc, DataIter
 from recio._io.csv_iter import CSVIter
 from recio._io.mnist_iter import MNISTFormatError, MNISTIter
+from recio._io.ndarray_iter import NDArrayIter
+from recio._io.wrappers import PrefetchingIter, ResizeIter
 from recio._params import InvalidParameterError
 
 __all__ = [
@@ -20,13 +22,15 @@ __all__ = [
     "InvalidParameterError",
     "MNISTFormatError",
     "MNISTIter",
+    "NDArrayIter",
+    "PrefetchingIter",
+    "ResizeIter",
 ]
 
 # Iterators still being written load on first use.
 _LAZY = {
-    "NDArrayIter": "recio._io.ndarray_iter",
-    "PrefetchingIter": "recio._io.wrappers",
-    "ResizeIter": "recio._io.wrappers",
+    "ImageRecordIter": "recio._io.image_record_iter",
+    "ImageRecordUInt8Iter": "recio._io.image_record_iter",
 }
 
 
