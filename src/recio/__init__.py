@@ -4,7 +4,10 @@
 RecordIO format on its own.
 """
 
-from recio import mx, recordio
+import importlib
+from typing import Any
+
+from recio import recordio
 from recio.recordio import (
     IRHeader,
     MXIndexedRecordIO,
@@ -37,3 +40,12 @@ __all__ = [
     "unpack",
     "unpack_img",
 ]
+
+
+_SUBMODULES = ("image", "io", "mx", "nd")  # imported on first use: they pull in pyarrow, cv2
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"recio.{name}")
+    raise AttributeError(f"module 'recio' has no attribute {name!r}")

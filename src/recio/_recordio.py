@@ -272,6 +272,6 @@ class MXIndexedRecordIO(MXRecordIO):
                 path=self.idx_path,
             )
         offset = writer.write(buf)
-        writer.index_lines.append(format_line(key, offset))
+        writer.index_lines.append((writer.tell(), format_line(key, offset)))
         offsets[key] = offset
         self.keys.append(key)

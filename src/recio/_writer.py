@@ -29,7 +29,7 @@ class RecordWriter:
         self._file = file
         self._index = index
         self._buf = bytearray()
-        self._index_lines: list[str] = []
+        self._index_lines: list[tuple[int, str]] = []
         self._flushed = 0  # bytes already handed to the file
 
     def tell(self) -> int:
@@ -53,29 +53,40 @@ class RecordWriter:
         return offset
 
     def add_index_line(self, line: str) -> None:
-        """Queue an index line; it reaches the .idx after the bytes it points to."""
-        self._index_lines.append(line)
+        """Queue an index line for the record just written; it reaches the .idx after the
+        bytes it points to."""
+        self._index_lines.append((self.tell(), line))
 
     @property
-    def index_lines(self) -> list[str]:
-        """The queue behind :meth:`add_index_line`, for callers that append in a hot loop."""
+    def index_lines(self) -> list[tuple[int, str]]:
+        """The queue behind :meth:`add_index_line`: (end offset of the record, line)."""
         return self._index_lines
 
     def flush(self) -> None:
-        """Hand buffered records to the file, then the index lines that point into them."""
+        """Hand buffered records to the file, then the index lines that point into them.
+
+        The buffer is taken before it is written and ``_flushed`` counts only bytes the
+        file accepted, so an interruption part-way (Ctrl-C) can lose records but never
+        writes one twice, and an index line is written only once its record is whole.
+        """
         if self._buf:
-            view = memoryview(self._buf)
-            while view:
-                written = self._file.write(view)
-                view = view[written if written is not None else len(view) :]
-            view.release()
-            self._flushed += len(self._buf)
-            self._buf.clear()
+            pending, self._buf = self._buf, bytearray()
+            view = memoryview(pending)
+            try:
+                while view:
+                    written = self._file.write(view)
+                    written = len(view) if written is None else written
+                    self._flushed += written
+                    view = view[written:]
+            finally:
+                view.release()
         self._file.flush()
         if self._index is not None and self._index_lines:
-            self._index.write("".join(self._index_lines))
-            self._index_lines.clear()
-            self._index.flush()
+            done = [line for end, line in self._index_lines if end <= self._flushed]
+            if done:
+                self._index_lines = self._index_lines[len(done) :]
+                self._index.write("".join(done))
+                self._index.flush()
 
     def close(self) -> None:
         try:
