@@ -125,6 +125,7 @@ class Measurement:
     seconds: float
     items: int
     nbytes: int
+    peak_mb: float | None = None  # the side's peak resident memory, when it reports one
 
 
 class Scenario(Protocol):
@@ -194,7 +195,13 @@ class WorkerSide:
     def measure(self, case: Case) -> Measurement:
         """Run the case's op once and return what the worker timed."""
         r = self.call(case.op, case.params)
-        return Measurement(float(r["seconds"]), int(r["items"]), int(r["nbytes"]))
+        peak = r.get("peak_mb")
+        return Measurement(
+            float(r["seconds"]),
+            int(r["items"]),
+            int(r["nbytes"]),
+            None if peak is None else float(peak),
+        )
 
     def close(self, kill: bool = False) -> None:
         """Stop the worker: close its stdin (it then exits) or kill it."""
@@ -309,6 +316,7 @@ class Row:
     ratio_median: float | None = None
     verdict: str = ""
     error: str = ""
+    peaks: dict[str, float] = field(default_factory=dict)  # side -> peak memory in MB
 
 
 def warm_cache(paths: Sequence[Path]) -> None:
@@ -397,6 +405,10 @@ def summarize(
                 row.ratio_median = statistics.median(rates[RECIO]) / statistics.median(
                     rates[b.side]
                 )
+            for side in (RECIO, b.side):
+                peaks = [m.peak_mb for m in runs[case.name].get(side, []) if m.peak_mb]
+                if peaks:
+                    row.peaks[side] = max(peaks)
             if bad:
                 row.verdict = "ERROR"
                 row.error = "; ".join(f"{s}: {e}" for s, e in bad.items())
@@ -412,7 +424,7 @@ def _fmt_rate(value: float | None, unit: Unit) -> str:
     if value is None:
         return "n/a"
     if unit == "records/s":
-        return f"{value / 1e6:.3f} M/s"
+        return f"{value / 1e6:.3f} M/s" if value >= 1e5 else f"{value:,.0f}/s"
     return f"{value:.2f} GB/s"
 
 
@@ -439,6 +451,9 @@ def format_table(scenario: str, rows: Sequence[Row]) -> str:
     ]
     out.insert(1, "  ".join("-" * w for w in widths))
     for row in rows:
+        if row.peaks:
+            peaks = ", ".join(f"{side} {mb:,.0f} MB" for side, mb in row.peaks.items())
+            out.append(f"  {row.case}: peak memory {peaks}")
         if row.error:
             out.append(f"  ! {row.case} vs {row.baseline}: {row.error}")
     return "\n".join(out)

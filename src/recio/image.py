@@ -1,66 +1,83 @@
-"""MXNet's ``mx.image``: decoding, pixel operations and the augmenters.
+"""MXNet's ``mx.image``: decoding, pixel operations, the augmenters and ImageIter.
 
 Images are numpy arrays (HWC, RGB, uint8 after decoding) wrapped as
-:class:`recio.nd.NDArray`, as MXNet's functions return NDArrays.
+:class:`recio.nd.NDArray`, as MXNet's functions return NDArrays. Random
+functions and augmenters take an optional ``rng`` (a numpy Generator); without
+it they draw as MXNet does, from Python's ``random`` and numpy's global state.
 """
 
-from __future__ import annotations
+from recio._image.augmenters import (
+    Augmenter,
+    BrightnessJitterAug,
+    CastAug,
+    CenterCropAug,
+    ColorJitterAug,
+    ColorNormalizeAug,
+    ContrastJitterAug,
+    CreateAugmenter,
+    ForceResizeAug,
+    HorizontalFlipAug,
+    HueJitterAug,
+    LightingAug,
+    RandomCropAug,
+    RandomGrayAug,
+    RandomOrderAug,
+    RandomSizedCropAug,
+    ResizeAug,
+    SaturationJitterAug,
+    SequentialAug,
+    augment,
+    image_rng,
+)
+from recio._image.decode import ImageDecodeError
+from recio._image.ops import (
+    center_crop,
+    color_normalize,
+    copyMakeBorder,
+    fixed_crop,
+    imdecode,
+    imread,
+    imresize,
+    random_crop,
+    random_size_crop,
+    resize_short,
+    scale_down,
+)
+from recio._io.image_iter import ImageIter
 
-import importlib
-from typing import Any
-
-__all__: list[str] = []
-
-# Names load on first use from the module that implements them.
-_OPS = "recio._image.ops"
-_AUG = "recio._image.augmenters"
-_LAZY = {
-    **dict.fromkeys(
-        [
-            "imread",
-            "imdecode",
-            "imresize",
-            "resize_short",
-            "fixed_crop",
-            "random_crop",
-            "center_crop",
-            "random_size_crop",
-            "color_normalize",
-            "scale_down",
-            "copyMakeBorder",
-            "ImageDecodeError",
-        ],
-        _OPS,
-    ),
-    **dict.fromkeys(
-        [
-            "Augmenter",
-            "SequentialAug",
-            "RandomOrderAug",
-            "ResizeAug",
-            "ForceResizeAug",
-            "RandomCropAug",
-            "RandomSizedCropAug",
-            "CenterCropAug",
-            "BrightnessJitterAug",
-            "ContrastJitterAug",
-            "SaturationJitterAug",
-            "HueJitterAug",
-            "ColorJitterAug",
-            "LightingAug",
-            "ColorNormalizeAug",
-            "RandomGrayAug",
-            "HorizontalFlipAug",
-            "CastAug",
-            "CreateAugmenter",
-        ],
-        _AUG,
-    ),
-    "ImageIter": "recio._io.image_iter",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'recio.image' has no attribute {name!r}")
+__all__ = [
+    "Augmenter",
+    "BrightnessJitterAug",
+    "CastAug",
+    "CenterCropAug",
+    "ColorJitterAug",
+    "ColorNormalizeAug",
+    "ContrastJitterAug",
+    "CreateAugmenter",
+    "ForceResizeAug",
+    "HorizontalFlipAug",
+    "HueJitterAug",
+    "ImageDecodeError",
+    "ImageIter",
+    "LightingAug",
+    "RandomCropAug",
+    "RandomGrayAug",
+    "RandomOrderAug",
+    "RandomSizedCropAug",
+    "ResizeAug",
+    "SaturationJitterAug",
+    "SequentialAug",
+    "augment",
+    "center_crop",
+    "color_normalize",
+    "copyMakeBorder",
+    "fixed_crop",
+    "image_rng",
+    "imdecode",
+    "imread",
+    "imresize",
+    "random_crop",
+    "random_size_crop",
+    "resize_short",
+    "scale_down",
+]

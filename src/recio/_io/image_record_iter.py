@@ -1,0 +1,357 @@
+"""MXNet's ``mx.io.ImageRecordIter`` and ``ImageRecordUInt8Iter`` on recio's batch engine.
+
+Per image, as MXNet 1.9.1 (SPEC.md): decode (OpenCV, BGR), labels from the
+record header or from ``path_imglist``, the default augmenter (resize, affine,
+pad, crop, colour), then mirror and normalisation fused into the write of the
+batch row (:mod:`recio._image.normalize`). Worker threads fill batch buffers
+that are reused (:mod:`recio._pipeline`); the plan of each epoch — which record
+lands in which row — is a pure function of the parameters and the epoch
+(:mod:`recio._io._record_plan`), and each row draws its random augmentation from
+a generator keyed by ``(seed, epoch, row)``, so the batches are the same
+whatever the thread timing, and ``state_dict()`` resumes exactly.
+
+Records whose image cannot be decoded (corrupt, truncated, not an image) are
+skipped with a warning and counted in ``skipped``: the row gets the next good
+record of the part instead, so batch shapes and order stay fixed. With
+``on_error="raise"`` they raise :class:`~recio._pipeline.SampleError` naming
+the record.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import warnings
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from recio._errors import RecordIOError
+from recio._header import unpack
+from recio._image.decode import jpeg_info
+from recio._image.default_aug import DefaultAugmenter
+from recio._image.normalize import Normalizer
+from recio._io._image_options import ImageRecordOptions, data_dtype
+from recio._io._imglist import read_label_map
+from recio._io._record_plan import EpochPlan, Sample, partition, plan_epoch
+from recio._io._record_store import RecordStore, rec_files
+from recio._io.base import DataBatch, DataDesc, DataIter
+from recio._params import parse_params
+from recio._pipeline import BatchEngine
+from recio.nd import NDArray
+
+__all__ = ["BadImageWarning", "ImageRecordIter", "ImageRecordUInt8Iter"]
+
+logger = logging.getLogger(__name__)
+
+_DECODE_FLAG = {1: cv2.IMREAD_GRAYSCALE, 3: cv2.IMREAD_COLOR, 4: cv2.IMREAD_UNCHANGED}
+# libjpeg's DCT reductions, smallest image first, and the OpenCV flag bit asking for each
+_REDUCED = {8: 64, 4: 32, 2: 16}
+
+
+class BadImageWarning(UserWarning):
+    """A record whose image could not be used was skipped."""
+
+
+class _BadImage(ValueError):  # noqa: N818 - internal signal, never escapes the fill
+    pass
+
+
+class ImageRecordIter(DataIter):
+    """Batches of decoded, augmented, normalised images from .rec files (NCHW)."""
+
+    _where = "ImageRecordIter"
+    _default_dtype: str = "float32"
+
+    def __init__(self, on_error: Literal["skip", "raise"] = "skip", **params: Any):
+        opts = parse_params(ImageRecordOptions, self._where, params)
+        self.options = opts
+        self.on_error = on_error
+        super().__init__(opts.batch_size)
+        channels, height, width = opts.data_shape
+        self._shape = (channels, height, width)
+        self._dtype = data_dtype(opts.dtype, self._default_dtype)
+        self._store = RecordStore(rec_files(opts.path_imgrec))
+        mine = partition(
+            self._store.offsets, self._store.total_size, opts.num_parts, opts.part_index
+        )
+        self._positions = self._store.offsets[mine]
+        self._label_map = (
+            read_label_map(opts.path_imglist, opts.label_width) if opts.path_imglist else None
+        )
+        self._augment = DefaultAugmenter(opts.aug_options())
+        self._normalizer = Normalizer(
+            np.array([opts.mean_r, opts.mean_g, opts.mean_b, opts.mean_a], np.float32),
+            np.array([opts.std_r, opts.std_g, opts.std_b, opts.std_a], np.float32),
+            opts.scale,
+        )
+        self._lock = threading.Lock()
+        self._bad: set[int] = set()
+        self.skipped = 0
+        threads = max(1, min(opts.preprocess_threads, os.cpu_count() or 1))
+        self._engine = BatchEngine(
+            self._fill,
+            self._make_buffers,
+            num_threads=threads,
+            prefetch=max(1, opts.prefetch_buffer),
+            name=self._where,
+        )
+        if opts.mean_img and self._dtype not in (np.uint8,):
+            self._normalizer.mean_image = self._load_or_make_mean(opts.mean_img)
+        self._epoch = 0
+        self._start = 0
+        self._begin_epoch(consumed=0)
+        if opts.verbose:
+            logger.info(
+                "%s: %s, %d records, %d threads",
+                self._where,
+                opts.path_imgrec,
+                len(self._positions),
+                threads,
+            )
+
+    # -- records ---------------------------------------------------------------
+
+    def _record(self, position: int) -> bytes:
+        """The bytes of the record at `position` of this part (thread-safe)."""
+        return self._store.record(int(self._positions[position]))
+
+    def _labels(self, header: Any) -> npt.NDArray[np.float32]:
+        width = self.options.label_width
+        if self._label_map is not None:
+            try:
+                return self._label_map[int(header.id)]
+            except KeyError:
+                raise KeyError(
+                    f"{self.options.path_imglist}: no line for image index {header.id}"
+                ) from None
+        if header.flag > 0:
+            if header.flag != width:
+                raise ValueError(
+                    f"record id {header.id} holds {header.flag} labels but label_width is {width}"
+                )
+            return np.asarray(header.label, np.float32)
+        if width != 1:
+            raise ValueError(
+                f"record id {header.id} holds one label but label_width is {width}; "
+                "give path_imglist or pack the records with multi-dimensional labels"
+            )
+        return np.array([header.label], np.float32)
+
+    def _decode(self, position: int) -> tuple[Any, npt.NDArray[np.uint8], tuple[int, int] | None]:
+        """(header, decoded image, full-size (h, w) if it was decoded at reduced scale)."""
+        try:
+            header, payload = unpack(self._record(position))
+        except (ValueError, RecordIOError) as e:
+            raise _BadImage(f"record at position {position}: {e}") from e
+        data = np.frombuffer(payload, np.uint8)
+        flag = _DECODE_FLAG[self._shape[0]]
+        full_size = None
+        if self.options.reduced_decode and self._shape[0] != 4 and data.size:
+            info = jpeg_info(data)
+            if info is not None and (info.jfif or not info.exif):  # no EXIF rotation
+                hint = self._augment.decode_scale_hint(info.height, info.width)
+                for factor, bit in _REDUCED.items():
+                    if 1 / factor >= hint:
+                        flag |= bit
+                        full_size = (info.height, info.width)
+                        break
+        img: Any = cv2.imdecode(data, flag) if data.size else None
+        if img is None:
+            raise _BadImage(
+                f"record id {header.id}: {len(payload)} bytes that OpenCV cannot decode as an image"
+            )
+        return header, img, full_size
+
+    # -- the per-row work, on worker threads ---------------------------------------
+
+    def _make_buffers(self) -> tuple[Any, ...]:
+        batch = self.batch_size
+        return (
+            np.empty((batch, *self._shape), self._dtype),
+            np.empty((batch, self.options.label_width), np.float32),
+            np.zeros(batch, np.uint64),
+        )
+
+    def _fill(self, sample: Sample, buffers: tuple[Any, ...], slot: int) -> None:
+        data, label, index = buffers
+        if sample.position is None:  # an empty padding row (round_batch off)
+            data[slot] = 0
+            label[slot] = 0
+            index[slot] = 0
+            return
+        epoch, row = sample.key
+        rng = np.random.Generator(
+            np.random.Philox(key=[self.options.seed & (2**64 - 1), epoch << 32 | row])
+        )
+        position = sample.position
+        for _ in range(len(self._positions)):
+            if position in self._bad:
+                position = (position + 1) % len(self._positions)
+                continue
+            try:
+                header, img, full_size = self._decode(position)
+                if full_size is None:
+                    img = self._augment(img, rng)
+                else:  # decoded small: draw the geometry for the full size, apply it here
+                    img = self._augment.apply(img, self._augment.draw(rng, *full_size))
+                break
+            except (_BadImage, ValueError) as e:
+                if self.on_error == "raise":
+                    raise
+                self._note_bad(position, e)
+                position = (position + 1) % len(self._positions)
+        else:
+            raise RuntimeError("no record of this part can be decoded")
+        opts = self.options
+        mirror = opts.mirror or (opts.rand_mirror and rng.random() < 0.5)
+        contrast, illumination = 1.0, 0.0
+        if self._dtype != np.uint8:
+            contrast = 1.0 + rng.uniform(-opts.max_random_contrast, opts.max_random_contrast)
+            illumination = rng.uniform(-opts.max_random_illumination, opts.max_random_illumination)
+        self._normalizer.write(
+            img, data[slot], mirror=mirror, contrast=contrast, illumination=illumination
+        )
+        label[slot] = self._labels(header)
+        index[slot] = header.id
+
+    def _note_bad(self, position: int, error: Exception) -> None:
+        with self._lock:
+            if position in self._bad:
+                return
+            self._bad.add(position)
+            self.skipped += 1
+        warnings.warn(
+            f"{self._where}: skipped a bad record ({error}); its rows get the next good "
+            "record of the part",
+            BadImageWarning,
+            stacklevel=2,
+        )
+
+    # -- epochs ------------------------------------------------------------------
+
+    def _plan(self) -> EpochPlan:
+        opts = self.options
+        return plan_epoch(
+            len(self._positions),
+            self.batch_size,
+            self._epoch,
+            self._start,
+            shuffle=opts.shuffle,
+            seed=opts.seed,
+            round_batch=opts.round_batch,
+        )
+
+    def _begin_epoch(self, consumed: int) -> None:
+        self._current_plan = self._plan()
+        self._consumed = consumed
+        self._engine.start(self._current_plan.batches[consumed:])
+        self._batch: DataBatch | None = None
+
+    def reset(self) -> None:
+        """Start the next epoch (after what a round batch took from it, if the epoch ended)."""
+        finished = self._consumed >= len(self._current_plan.batches)
+        self._start = self._current_plan.next_start if finished else 0
+        self._epoch += 1
+        self._begin_epoch(consumed=0)
+
+    def next(self) -> DataBatch:
+        got = self._engine.next()
+        if got is None:
+            raise StopIteration
+        (data, label, index), _ = got
+        pad = self._current_plan.pads[self._consumed]
+        self._consumed += 1
+        label_out = label[:, 0] if self.options.label_width == 1 else label
+        self._batch = DataBatch(
+            data=[data.view(NDArray)],
+            label=[label_out.view(NDArray)],
+            pad=pad,
+            index=index.copy(),
+            provide_data=self.provide_data,
+            provide_label=self.provide_label,
+        )
+        return self._batch
+
+    def iter_next(self) -> bool:
+        try:
+            self.next()
+        except StopIteration:
+            return False
+        return True
+
+    def getdata(self) -> Any:
+        return self._batch.data if self._batch else None
+
+    def getlabel(self) -> Any:
+        return self._batch.label if self._batch else None
+
+    def getpad(self) -> Any:
+        return self._batch.pad if self._batch else 0
+
+    def getindex(self) -> Any:
+        return self._batch.index if self._batch else None
+
+    @property
+    def provide_data(self) -> list[DataDesc]:
+        return [DataDesc(self.options.data_name, (self.batch_size, *self._shape), self._dtype.type)]
+
+    @property
+    def provide_label(self) -> list[DataDesc]:
+        width = self.options.label_width
+        shape = (self.batch_size,) if width == 1 else (self.batch_size, width)
+        return [DataDesc(self.options.label_name, shape, np.float32)]
+
+    # -- checkpointing --------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "epoch": self._epoch,
+            "start": self._start,
+            "consumed": self._consumed,
+            "records": len(self._positions),
+            "batch_size": self.batch_size,
+            "seed": self.options.seed,
+            "shuffle": self.options.shuffle,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        mine = self.state_dict()
+        for key in ("records", "batch_size", "seed", "shuffle"):
+            if state[key] != mine[key]:
+                raise ValueError(
+                    f"{self._where}: the state was saved with {key}={state[key]!r}, this "
+                    f"iterator has {key}={mine[key]!r}"
+                )
+        self._epoch = int(state["epoch"])
+        self._start = int(state["start"])
+        self._begin_epoch(consumed=int(state["consumed"]))
+
+    # -- lifetime -----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the worker threads; the iterator cannot be used afterwards."""
+        self._engine.close()
+
+    def __enter__(self) -> ImageRecordIter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- mean image ------------------------------------------------------------------
+
+    def _load_or_make_mean(self, path: str) -> npt.NDArray[np.float32]:
+        from recio._io._mean_image import load_or_make_mean
+
+        return load_or_make_mean(self, path)
+
+
+class ImageRecordUInt8Iter(ImageRecordIter):
+    """:class:`ImageRecordIter` giving the augmented pixels as uint8, unnormalised."""
+
+    _where = "ImageRecordUInt8Iter"
+    _default_dtype = "uint8"
