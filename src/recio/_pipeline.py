@@ -73,11 +73,16 @@ class _State:
         self.stopped = False
 
     def take_buffers(self) -> Buffers:
-        """A free buffer set, reusing one nobody outside the pool holds."""
-        while self.pool:
-            candidate = self.pool.pop()
+        """A free buffer set: one from the pool that nobody outside holds, else a new one.
+
+        A set the caller still holds (the batch it is looking at) stays in the pool for a
+        later turn; the pool keeps at most ``prefetch + 2`` sets, dropping the oldest.
+        """
+        for i, candidate in enumerate(self.pool):
             if _unreferenced(candidate):
+                del self.pool[i]
                 return candidate
+        del self.pool[: max(0, len(self.pool) - self.prefetch - 1)]
         return self.make_buffers()
 
 

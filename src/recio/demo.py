@@ -1,8 +1,12 @@
-"""``make demo``: pack a small generated image set into RecordIO and read it back.
+"""``make demo``: a built-in image set packed with im2rec, streamed as augmented batches.
 
-Run as ``python -m recio.demo [OUT_DIR]``. It writes ``OUT_DIR/sample.rec`` and
-``sample.idx`` (default ``demo-out/``) with MXNet's own record layout, then reads
-them sequentially and by key, and prints what it did.
+Run as ``python -m recio.demo [OUT_DIR]`` (default ``demo-out/``). It
+
+1. draws a small labelled image set (three kinds of picture, in class folders),
+2. packs it with ``recio im2rec`` (list, then records), as MXNet users do,
+3. reads it back with ``MXRecordIO`` and ``MXIndexedRecordIO``,
+4. streams augmented batches from ``mx.io.ImageRecordIter`` and prints images/s,
+5. writes ``OUT_DIR/batch.png``, a grid of one augmented batch with its labels.
 """
 
 from __future__ import annotations
@@ -11,76 +15,127 @@ import argparse
 import random
 import time
 from pathlib import Path
+from typing import Any
 
+import cv2
 import numpy as np
 
 from recio import mx
+from recio.tools import im2rec
 
 _CLASSES = ("circle", "square", "stripes")
 
 
-def _sample_image(rng: np.random.Generator, kind: int) -> np.ndarray:
-    """A 64x64 BGR picture of one of three kinds, with random colours and position."""
-    img = np.full((64, 64, 3), rng.integers(0, 80, 3), np.uint8)
-    colour = rng.integers(120, 256, 3).astype(np.uint8)
-    y, x = rng.integers(16, 48, 2)
-    yy, xx = np.mgrid[0:64, 0:64]
+def _picture(rng: np.random.Generator, kind: int) -> np.ndarray:
+    """A BGR picture of one of three kinds, 300-420 pixels a side, random colours."""
+    height, width = (int(v) for v in rng.integers(300, 421, 2))
+    img = np.empty((height, width, 3), np.uint8)
+    img[:] = rng.integers(0, 90, 3)
+    img[:] = cv2.add(img, rng.integers(0, 25, img.shape, dtype=np.uint8))  # texture
+    colour = tuple(int(v) for v in rng.integers(120, 256, 3))
+    cy, cx = (
+        int(rng.integers(height // 3, 2 * height // 3)),
+        int(rng.integers(width // 3, 2 * width // 3)),
+    )
+    size = int(rng.integers(50, 110))
     if kind == 0:
-        img[(yy - y) ** 2 + (xx - x) ** 2 < 150] = colour
+        cv2.circle(img, (cx, cy), size, colour, -1, cv2.LINE_AA)
     elif kind == 1:
-        img[y - 12 : y + 12, x - 12 : x + 12] = colour
+        cv2.rectangle(img, (cx - size, cy - size), (cx + size, cy + size), colour, -1)
     else:
-        img[(xx // 6) % 2 == 0] = colour
+        step = int(rng.integers(12, 30))
+        for x in range(0, width, 2 * step):
+            cv2.rectangle(img, (x, 0), (x + step - 1, height), colour, -1)
     return img
 
 
-def pack_sample(out: Path, count: int, seed: int = 0) -> tuple[Path, Path]:
-    """Write `count` JPEG records with [class, brightness] labels; returns (.rec, .idx)."""
+def make_images(root: Path, count: int, seed: int = 0) -> None:
+    """``root/<class>/img<N>.jpg`` for `count` generated pictures."""
     rng = np.random.default_rng(seed)
-    rec, idx = out / "sample.rec", out / "sample.idx"
-    with mx.recordio.MXIndexedRecordIO(str(idx), str(rec), "w") as writer:
-        for i in range(count):
-            kind = i % len(_CLASSES)
-            img = _sample_image(rng, kind)
-            header = mx.recordio.IRHeader(0, [kind, float(img.mean())], i, 0)
-            writer.write_idx(i, mx.recordio.pack_img(header, img, quality=90))
-    return rec, idx
+    for name in _CLASSES:
+        (root / name).mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        kind = i % len(_CLASSES)
+        path = root / _CLASSES[kind] / f"img{i:04d}.jpg"
+        cv2.imwrite(str(path), _picture(rng, kind), [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+
+def _grid(batch: np.ndarray, labels: np.ndarray, columns: int = 8) -> np.ndarray:
+    """One BGR image of the batch's pictures (uint8 NCHW, RGB) with their class names."""
+    n, _, h, w = batch.shape
+    rows = (n + columns - 1) // columns
+    sheet = np.full((rows * (h + 4), columns * (w + 4), 3), 255, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        tile = np.ascontiguousarray(batch[i].transpose(1, 2, 0)[:, :, ::-1])
+        cv2.putText(tile, _CLASSES[int(labels[i])], (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    (255, 255, 255), 1, cv2.LINE_AA)  # fmt: skip
+        sheet[r * (h + 4) : r * (h + 4) + h, c * (w + 4) : c * (w + 4) + w] = tile
+    return sheet
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="demo-out", type=Path)
     parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    root, prefix = out / "images", out / "sample"
 
     start = time.perf_counter()
-    rec, idx = pack_sample(args.out, args.count)
+    make_images(root, args.count)
+    print(f"drew {args.count} pictures of {len(_CLASSES)} classes into {root}/")
+    quiet = ["--quiet"]
+    if im2rec.main([str(prefix), str(root), "--list", "--recursive", *quiet]) != 0:
+        return 1
+    if im2rec.main([str(prefix), str(root), "--num-thread", "2", "--quality", "90", *quiet]):
+        return 1
+    rec, idx = prefix.with_suffix(".rec"), prefix.with_suffix(".idx")
     took = time.perf_counter() - start
-    print(
-        f"packed {args.count} generated 64x64 JPEG images into {rec} "
-        f"({rec.stat().st_size / 1024:.0f} KiB) and {idx} in {took * 1000:.0f} ms"
-    )
+    print(f"recio im2rec: {rec} ({rec.stat().st_size / 2**20:.1f} MiB) and {idx} in {took:.1f} s")
 
-    start = time.perf_counter()
-    counts = dict.fromkeys(_CLASSES, 0)
     with mx.recordio.MXRecordIO(str(rec), "r") as reader:
-        for record in reader:
-            header, img = mx.recordio.unpack_img(record)
-            counts[_CLASSES[int(header.label[0])]] += 1
-    took = time.perf_counter() - start
-    print(
-        f"sequential read: {sum(counts.values())} records decoded in {took * 1000:.0f} ms; "
-        f"per class {counts}"
-    )
-
+        count = sum(1 for _ in reader)
     with mx.recordio.MXIndexedRecordIO(str(idx), str(rec), "r") as reader:
-        keys = random.Random(1).sample(reader.keys, 5)
-        for key in keys:
-            header, img = mx.recordio.unpack_img(reader.read_idx(key))
-            label = ", ".join(f"{v:.1f}" for v in header.label)
-            print(f"  read_idx({key:3d}): id {header.id:3d}  label [{label}]  image {img.shape}")
-    print("done: the files are MXNet 1.9.1's RecordIO layout; mxnet.recordio reads them too")
+        key = random.Random(1).choice(reader.keys)
+        header, img = mx.recordio.unpack_img(reader.read_idx(key))
+    print(f"MXRecordIO read {count} records; read_idx({key}): label {header.label:.0f} "
+          f"({_CLASSES[int(header.label)]}), image {img.shape}")  # fmt: skip
+
+    augment: dict[str, Any] = dict(
+        resize=256, rand_crop=True, rand_mirror=True, max_random_contrast=0.2,
+        random_h=10, random_s=20, random_l=20, seed=7,
+    )  # fmt: skip
+    with mx.io.ImageRecordIter(
+        path_imgrec=str(rec), data_shape=(3, 224, 224), batch_size=min(32, count), shuffle=True,
+        mean_r=123.68, mean_g=116.28, mean_b=103.53, std_r=58.4, std_g=57.1, std_b=57.4,
+        preprocess_threads=2, verbose=False, **augment,
+    ) as it:  # fmt: skip
+        start = time.perf_counter()
+        images = 0
+        for epoch in range(args.epochs):
+            if epoch:
+                it.reset()
+            for batch in it:
+                images += it.batch_size - (batch.pad or 0)
+        took = time.perf_counter() - start
+    rate = images / took
+    print(f"ImageRecordIter (resize 256, random crop 224, mirror, colour jitter, mean/std, "
+          f"2 threads): {images} images in {took:.2f} s = {rate:.0f} images/s")  # fmt: skip
+
+    with mx.io.ImageRecordUInt8Iter(
+        path_imgrec=str(rec), data_shape=(3, 160, 160), batch_size=min(24, count), shuffle=True,
+        verbose=False, **augment,
+    ) as it:  # fmt: skip
+        batch = next(it)
+        assert batch.data is not None
+        assert batch.label is not None
+        pictures, labels = np.asarray(batch.data[0]), np.asarray(batch.label[0])
+    grid = out / "batch.png"
+    cv2.imwrite(str(grid), _grid(pictures, labels))
+    print(f"one augmented batch with its labels: {grid}")
     return 0
 
 

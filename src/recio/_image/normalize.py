@@ -30,6 +30,7 @@ class Normalizer:
     std: npt.NDArray[np.float32]
     scale: float
     mean_image: npt.NDArray[np.float32] | None = None
+    from_bgr: bool = True  # the image is OpenCV's BGR(A): output channels are RGB(A)
 
     def write(
         self,
@@ -49,11 +50,9 @@ class Normalizer:
                 f"augmented image of shape {img.shape} does not fit a batch row of shape "
                 f"{out.shape} (channels, height, width)"
             )
-        src = (
-            img[:, :, _SWAP[channels]].transpose(2, 0, 1)
-            if channels > 1
-            else img.transpose(2, 0, 1)
-        )
+        if channels > 1 and self.from_bgr:
+            img = img[:, :, _SWAP[channels]]
+        src = img.transpose(2, 0, 1)
         if mirror:
             src = src[:, :, ::-1]
         kind = out.dtype

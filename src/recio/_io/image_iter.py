@@ -27,8 +27,16 @@ import numpy as np
 import numpy.typing as npt
 
 from recio._header import unpack
-from recio._image.augmenters import CreateAugmenter, augment, image_rng
+from recio._image.augmenters import (
+    CastAug,
+    ColorNormalizeAug,
+    CreateAugmenter,
+    augment,
+    image_rng,
+)
 from recio._image.decode import ImageDecodeError, decode
+from recio._image.fastjpeg import decode_jpeg_fast
+from recio._image.normalize import Normalizer
 from recio._io._record_plan import EpochPlan, Sample, plan_last_batch_epoch
 from recio._io._record_store import RecordStore, rec_files
 from recio._io.base import DataBatch, DataDesc, DataIter
@@ -64,6 +72,7 @@ class ImageIter(DataIter):
         *,
         seed: int | None = None,
         preprocess_threads: int = 2,
+        fast_decode: bool = True,
         on_error: Literal["skip", "raise"] = "skip",
         **kwargs: Any,
     ):
@@ -90,6 +99,8 @@ class ImageIter(DataIter):
         self._label_dtype = np.dtype(dtype)
         self._data_name, self._label_name = data_name, label_name
         self.auglist = CreateAugmenter(data_shape, **kwargs) if aug_list is None else aug_list
+        self.fast_decode = fast_decode
+        self._geometry, self._tail = _split_tail(self.auglist)
         self.imglist = _read_imglist(path_imglist, imglist, self._label_dtype)
         self._store = RecordStore(rec_files(path_imgrec)) if path_imgrec else None
         self._seq = self._sequence(path_imgidx)
@@ -140,7 +151,11 @@ class ImageIter(DataIter):
             with open(path, "rb") as f:
                 payload = f.read()
             source = path
-        image = decode(payload, 1, True, source=source).image
+        image = None
+        if self.fast_decode:
+            image = decode_jpeg_fast(np.frombuffer(payload, np.uint8), "RGB")
+        if image is None:
+            image = decode(payload, 1, True, source=source).image
         return label, image
 
     # -- per-row work on the engine's threads ----------------------------------------
@@ -171,13 +186,16 @@ class ImageIter(DataIter):
             position = (position + 1) % count
         else:
             raise RuntimeError("ImageIter: no image of this part can be decoded")
-        out = np.asarray(augment(image, self.auglist, rng=rng))
+        out = np.asarray(augment(image, self._geometry, rng=rng))
         if out.shape != (self.data_shape[1], self.data_shape[2], self.data_shape[0]):
             raise ValueError(
                 f"the augmenters made an image of shape {out.shape}; the batch needs "
                 f"{self.data_shape[1:]} x {self.data_shape[0]} channels (HWC)"
             )
-        data[slot] = out.transpose(2, 0, 1)
+        if self._tail is not None and out.dtype == np.uint8:
+            self._tail.write(out, data[slot], mirror=False)
+        else:
+            data[slot] = out.transpose(2, 0, 1)
         label[slot] = np.asarray(value, label.dtype).reshape(label.shape[1:])
 
     def _note_bad(self, position: int, error: Exception) -> None:
@@ -271,6 +289,28 @@ class ImageIter(DataIter):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _split_tail(auglist: Any) -> tuple[Any, Normalizer | None]:
+    """(augmenters to run, fused final write) for a list ending in a float32 cast and a
+    normalisation, as CreateAugmenter makes it: those two then become one pass from the
+    uint8 image into the CHW batch row instead of a cast, a normalise and a transpose."""
+    if not isinstance(auglist, list) or not auglist:
+        return auglist, None
+    tail, rest = auglist[-1], auglist[:-1]
+    mean = np.zeros(4, np.float32)
+    std = np.ones(4, np.float32)
+    if type(tail) is ColorNormalizeAug:
+        if not rest or not tail.can_fuse():
+            return auglist, None
+        if tail.mean is not None:
+            mean[:3] = np.broadcast_to(np.asarray(tail.mean, np.float32).ravel(), 3)
+        if tail.std is not None:
+            std[:3] = np.broadcast_to(np.asarray(tail.std, np.float32).ravel(), 3)
+        tail, rest = rest[-1], rest[:-1]
+    if type(tail) is not CastAug or np.dtype(tail.typ) != np.float32:
+        return auglist, None
+    return rest, Normalizer(mean, std, 1.0, from_bgr=False)
 
 
 def _read_imglist(

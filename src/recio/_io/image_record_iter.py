@@ -33,6 +33,7 @@ from recio._errors import RecordIOError
 from recio._header import unpack
 from recio._image.decode import jpeg_info
 from recio._image.default_aug import DefaultAugmenter
+from recio._image.fastjpeg import decode_jpeg_fast
 from recio._image.normalize import Normalizer
 from recio._io._image_options import ImageRecordOptions, data_dtype
 from recio._io._imglist import read_label_map
@@ -150,7 +151,8 @@ class ImageRecordIter(DataIter):
         data = np.frombuffer(payload, np.uint8)
         flag = _DECODE_FLAG[self._shape[0]]
         full_size = None
-        if self.options.reduced_decode and self._shape[0] != 4 and data.size:
+        fast = self.options.fast_decode
+        if fast and self._shape[0] != 4 and data.size:
             info = jpeg_info(data)
             if info is not None and (info.jfif or not info.exif):  # no EXIF rotation
                 hint = self._augment.decode_scale_hint(info.height, info.width)
@@ -159,7 +161,11 @@ class ImageRecordIter(DataIter):
                         flag |= bit
                         full_size = (info.height, info.width)
                         break
-        img: Any = cv2.imdecode(data, flag) if data.size else None
+        img: Any = None
+        if fast and full_size is None:
+            img = decode_jpeg_fast(data, "GRAY" if self._shape[0] == 1 else "BGR")
+        if img is None and data.size:
+            img = cv2.imdecode(data, flag)
         if img is None:
             raise _BadImage(
                 f"record id {header.id}: {len(payload)} bytes that OpenCV cannot decode as an image"
