@@ -14,6 +14,12 @@ and epoch ``e + 1`` then starts after them. Without ``round_batch`` the last
 batch is padded with empty rows and the next epoch starts at 0. With
 ``shuffle``, epoch ``e``'s order is a permutation that is a pure function of
 ``(seed, e)``.
+
+Even parts (``num_parts="auto"``, :mod:`recio._distributed`) are planned by
+:func:`plan_block_epoch` instead: each epoch, a rank batches its block of the
+whole dataset's order, and a short last batch is filled from the front of the
+same block (or with empty rows, or dropped, or carried), never from the next
+epoch, so that each epoch is the dataset once.
 """
 
 from __future__ import annotations
@@ -23,7 +29,15 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["EpochPlan", "Sample", "epoch_order", "partition", "plan_epoch"]
+__all__ = [
+    "EpochPlan",
+    "Sample",
+    "epoch_order",
+    "partition",
+    "plan_block_epoch",
+    "plan_epoch",
+    "plan_last_batch_epoch",
+]
 
 
 def partition(
@@ -96,7 +110,7 @@ def plan_epoch(
         missing = batch_size - len(batches[-1])
         pads[-1] = missing
         if round_batch:
-            if batch_size > count:  # MXNet: "number of input images must be bigger than..."
+            if missing > count:  # MXNet: "number of input images must be bigger than..."
                 raise ValueError(
                     f"round_batch needs at least batch_size={batch_size} records, "
                     f"the data has {count}"
@@ -148,4 +162,54 @@ def plan_last_batch_epoch(
             )
             batches[-1] += extra
             pads[-1] = missing
+    return EpochPlan(batches, pads, 0), new_carry
+
+
+def plan_block_epoch(
+    block: npt.NDArray[np.intp],
+    batch_size: int,
+    epoch: int,
+    carry: list[Sample],
+    *,
+    mode: str,
+    first_row: int,
+    fresh: int,
+    fill_row: int,
+) -> tuple[EpochPlan, list[Sample]]:
+    """An epoch of one even part: `carry`, then `block` (positions), cut into batches.
+
+    Row ``i`` of the block is keyed ``(epoch, first_row + i)``. The last short
+    batch is, by `mode`: 'pad', completed from the front of the block (wrapping
+    as often as needed; keys ``(epoch, fill_row + j)``); 'empty', completed with
+    empty rows (ImageRecordIter without round_batch); 'discard', dropped;
+    'roll_over', returned as the carry for the next epoch. A batch's pad counts
+    its trailing rows from position ``len(carry) + fresh`` of the stream on: the
+    block's repeats (``block[fresh:]``, made to even out the parts) and the fill.
+    Returns (plan, carry for the next epoch).
+    """
+    if mode not in ("pad", "empty", "discard", "roll_over"):
+        raise ValueError(f"mode must be 'pad', 'empty', 'discard' or 'roll_over', got {mode!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    positions = block.tolist()
+    rows = list(carry) + [Sample(p, (epoch, first_row + i)) for i, p in enumerate(positions)]
+    batches = [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
+    new_carry: list[Sample] = []
+    if batches and len(batches[-1]) < batch_size:
+        missing = batch_size - len(batches[-1])
+        if mode == "discard":
+            batches.pop()
+        elif mode == "roll_over":
+            new_carry = batches.pop()
+        elif mode == "empty":
+            batches[-1] += [Sample(None, (epoch, -1))] * missing
+        elif positions:
+            batches[-1] += [
+                Sample(positions[j % len(positions)], (epoch, fill_row + j)) for j in range(missing)
+            ]
+    repeats_from = len(carry) + fresh
+    pads = [
+        min(batch_size, max(0, (b + 1) * batch_size - max(b * batch_size, repeats_from)))
+        for b in range(len(batches))
+    ]
     return EpochPlan(batches, pads, 0), new_carry
