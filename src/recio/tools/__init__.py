@@ -33,6 +33,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "recio.tools.im2rec",
         "make image lists (.lst) from a folder, or pack them into .rec/.idx (MXNet's im2rec)",
     ),
+    "inspect": Subcommand(
+        "recio.tools.inspect",
+        "describe .rec files: record count, labels, image formats and sizes, corrupt records",
+    ),
 }
 
 

@@ -4,6 +4,7 @@ Two steps, as in MXNet 1.9.1::
 
     recio im2rec --list --recursive PREFIX ROOT    # ROOT/<class>/*.jpg -> PREFIX.lst
     recio im2rec --resize 256 --num-thread 4 PREFIX ROOT    # PREFIX*.lst -> .rec + .idx
+    recio im2rec --dask tcp://sched:8786 PREFIX ROOT   # PREFIX*.lst -> X.shards/ on a cluster
 
 The same flags give the same .lst files as MXNet's tool, and .rec/.idx files MXNet reads
 (see ``docs/notes/im2rec.md`` for what was verified and where recio differs). Also::
@@ -16,9 +17,12 @@ Exit status (a script can rely on it):
 * 1 — done, but some inputs were skipped (unreadable or non-image files, malformed list
   lines, duplicate indexes, file names a .lst cannot hold); each was reported on stderr
   by path, with the count at the end;
-* 2 — usage error: a bad option, ROOT not a folder, or no .lst file for PREFIX; nothing
-  was written;
-* 3 — an output file could not be written (permissions, disk full); the run stopped;
+* 2 — usage error: a bad option, ROOT not a folder, or no .lst file for PREFIX; with
+  ``--dask``, dask.distributed not installed (the ``recio[dask]`` extra) or no scheduler
+  at ADDRESS; nothing was written;
+* 3 — an output file could not be written (permissions, disk full); the run stopped. With
+  ``--dask``: a shard's task failed after its retries; the other shards are complete and
+  that shard is missing (see :mod:`recio.tools._dask_pack`);
 * 130 (Ctrl-C) or 143 (SIGTERM) — interrupted: the .rec/.idx hold the records written so
   far and the .idx names only complete records.
 
@@ -40,6 +44,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, TextIO
 
+from recio.tools import _dask_pack
 from recio.tools._lists import (
     DEFAULT_EXTS,
     BadLine,
@@ -192,7 +197,13 @@ def build_parser(prog: str = "recio im2rec") -> argparse.ArgumentParser:
         default=list(DEFAULT_EXTS),
         help="extensions of image files (any case; the dot is optional)",
     )
-    g.add_argument("--chunks", type=int, default=1, help="number of chunks")
+    g.add_argument(
+        "--chunks",
+        type=int,
+        default=argparse.SUPPRESS,  # not given: 1 with --list (as MXNet), automatic with --dask
+        help="number of chunks: lists written by --list (default 1), or shards each list is "
+        f"cut into with --dask (default one per {_dask_pack.DEFAULT_SHARD_IMAGES} images)",
+    )
     g.add_argument(
         "--train-ratio", type=float, default=1.0, help="ratio of images to use for training"
     )
@@ -267,6 +278,21 @@ def build_parser(prog: str = "recio im2rec") -> argparse.ArgumentParser:
         help="print only problems (no progress bar, no summary); the bar is also off when "
         "stderr is not a terminal",
     )
+    g.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="pack on the Dask cluster whose scheduler is at ADDRESS (tcp://host:port): each "
+        "list X.lst is cut into --chunks shards, packed in parallel into X.shards/ (one "
+        ".rec/.idx per shard; the folder reads as one dataset in list order). Workers must "
+        "see ROOT and the lists at the same paths. Needs the recio[dask] extra",
+    )
+    g.add_argument(
+        "--dask-retries",
+        type=int,
+        default=3,
+        help="times Dask retries a shard whose task failed (a worker that dies is replaced "
+        "and its shards rescheduled in any case)",
+    )
     return p
 
 
@@ -322,7 +348,7 @@ class _Reporter:
         else:
             print(message, file=self.stream, flush=True)
 
-    def open_bar(self, total: int, desc: str) -> None:
+    def open_bar(self, total: int, desc: str, unit: str = "img") -> None:
         """A tqdm bar (rate, ETA) when the stream is a terminal and not quiet."""
         if self.quiet or not self.stream.isatty():
             return
@@ -330,7 +356,7 @@ class _Reporter:
             tqdm: Any = importlib.import_module("tqdm").tqdm
         except ImportError:  # the bar is a convenience; packing works without it
             return
-        self.bar = tqdm(total=total, desc=desc, unit="img", file=self.stream, dynamic_ncols=True)
+        self.bar = tqdm(total=total, desc=desc, unit=unit, file=self.stream, dynamic_ncols=True)
 
     def tick(self) -> None:
         if self.bar is not None:
@@ -343,8 +369,13 @@ class _Reporter:
 
 
 def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> PackOptions:
-    if args.chunks < 1:
-        p.error(f"--chunks must be at least 1, got {args.chunks}")
+    chunks = getattr(args, "chunks", None)
+    if chunks is not None and chunks < 1:
+        p.error(f"--chunks must be at least 1, got {chunks}")
+    if args.dask and args.list:
+        p.error("--dask packs lists; it cannot be combined with --list (make the list first)")
+    if args.dask_retries < 0:
+        p.error(f"--dask-retries must be 0 or more, got {args.dask_retries}")
     for name in ("train_ratio", "test_ratio"):
         value = getattr(args, name)
         if not 0.0 <= value <= 1.0:
@@ -383,7 +414,7 @@ def _run_list(args: argparse.Namespace, out: _Reporter) -> int:
         recursive=args.recursive,
         exts=args.exts,
         shuffle=args.shuffle,
-        chunks=args.chunks,
+        chunks=getattr(args, "chunks", 1),
         train_ratio=args.train_ratio,
         test_ratio=args.test_ratio,
         on_error=lambda e: out.warn(f"not listed: {e}"),
@@ -412,6 +443,8 @@ def _run_pack(args: argparse.Namespace, options: PackOptions, out: _Reporter) ->
         out.info(f"--quality {options.quality}: PNG compression levels are 0-9; using 9")
     threads = args.num_thread or os.cpu_count() or 1
     root = os.path.abspath(args.root)
+    if args.dask:
+        return _run_dask(args, options, lists, root, out)
     with _opencv_errors_silenced():
         for lst in lists:
             _pack_one(lst, root, options, threads, out)
@@ -460,6 +493,66 @@ def _pack_one(lst: str, root: str, options: PackOptions, threads: int, out: _Rep
     finally:
         out.close_bar()
     out.info(f"wrote {rec}: {stats.written} images, {stats.skipped} skipped")
+
+
+def _run_dask(
+    args: argparse.Namespace, options: PackOptions, lists: list[str], root: str, out: _Reporter
+) -> int:
+    """Pack ``lists`` as shards on the cluster at ``args.dask`` (:mod:`._dask_pack`)."""
+    try:
+        client = _dask_pack.connect(args.dask)
+    except (ImportError, OSError) as e:  # no extra, or no scheduler: nothing was written
+        out.problem(f"error: {e}")
+        return EXIT_USAGE
+    try:
+        shards: list[_dask_pack.Shard] = []
+        duplicates: dict[str, int] = {}
+        for lst in lists:
+            lines = read_list(lst, lambda bad: out.problem(f"skipped line {bad}"))
+            items, dropped = _dask_pack.dedupe(lines, root)
+            for dup in dropped:
+                out.problem(f"skipped {dup.path!r}: {dup.reason}")
+            duplicates[lst] = len(dropped)
+            shards += _dask_pack.plan_shards(items, lst, getattr(args, "chunks", 0))
+        workers = len(client.scheduler_info().get("workers", {}))
+        out.info(
+            f"packing {len(lists)} list{'s' * (len(lists) > 1)} as {len(shards)} "
+            f"shard{'s' * (len(shards) > 1)} on {args.dask} ({workers} workers)"
+        )
+
+        def done(result: _dask_pack.ShardResult) -> None:
+            for path, reason in result.skipped:
+                out.problem(f"skipped {path!r}: {reason}")
+            out.tick()
+
+        out.open_bar(len(shards), "shards", unit="shard")
+        try:
+            results, failures = _dask_pack.pack_on_dask(
+                client,
+                shards,
+                root,
+                options,
+                num_threads=args.num_thread,
+                retries=args.dask_retries,
+                on_done=done,
+            )
+        finally:
+            out.close_bar()
+    finally:
+        client.close()
+    for lst in lists:
+        folder = _dask_pack.shard_dir(lst)
+        mine = [r for r in results if os.path.dirname(r.rec) == folder]
+        written = sum(r.written for r in mine)
+        skipped = sum(len(r.skipped) for r in mine) + duplicates[lst]
+        out.info(f"wrote {folder}: {len(mine)} shards, {written} images, {skipped} skipped")
+    for failure in failures:
+        out.problem(f"error: shard {failure.rec} was not written: {failure.error}")
+    if failures:
+        return EXIT_OUTPUT_ERROR
+    if out.problems:
+        out.info(f"{out.problems} problem{'s' * (out.problems > 1)} reported above")
+    return EXIT_SKIPPED if out.problems else EXIT_OK
 
 
 class _TerminatedError(Exception):
