@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -540,7 +541,32 @@ def fifo_run(tmp_path: Path) -> tuple[Path, subprocess.Popen[bytes], int]:
         assert time.monotonic() < deadline, "no .idx line written within 20 s"
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         time.sleep(0.02)
+    # Wait until the packer is really blocked on the FIFO (a non-blocking open for writing
+    # succeeds only once a reader has it open), then until the records before it are out:
+    # on a loaded machine the first .idx line comes long before that.
+    while True:
+        assert time.monotonic() < deadline, "the packer never reached the FIFO"
+        try:
+            writer = os.open(root / "pipe.png", os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError:
+            time.sleep(0.02)
+    _FIFO_WRITERS.append(writer)  # held open (the packer stays blocked); closed at exit
+    size = -1
+    while size != (tmp_path / "x.rec").stat().st_size:
+        size = (tmp_path / "x.rec").stat().st_size
+        time.sleep(0.3)
     return tmp_path / "x", proc, 12
+
+
+_FIFO_WRITERS: list[int] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_fifo_writers() -> Iterator[None]:
+    yield
+    while _FIFO_WRITERS:
+        os.close(_FIFO_WRITERS.pop())
 
 
 def assert_index_names_only_complete_records(stem: Path) -> list[int]:
