@@ -72,7 +72,7 @@ def _convert(value: Any, hint: Any, name: str) -> Any:
                 return _convert(value, option, name)
             except InvalidParameterError as e:
                 errors.append(str(e))
-        raise InvalidParameterError("; ".join(errors))
+        raise InvalidParameterError(_join_expected(errors, name, value))
     if origin is Literal:
         choices = get_args(hint)
         for choice in choices:
@@ -103,6 +103,19 @@ def _convert(value: Any, hint: Any, name: str) -> Any:
         (item,) = get_args(hint)
         return [_convert(v, item, name) for v in value]
     return value  # Any, or a type the iterator checks itself
+
+
+def _join_expected(errors: list[str], name: str, value: Any) -> str:
+    """One message for a value no member of a union accepts.
+
+    ``"n: expected int, got 'x'"`` and ``"n: expected one of ['auto'], got 'x'"``
+    become ``"n: expected int or one of ['auto'], got 'x'"``; other messages are
+    joined with ``"; "``.
+    """
+    head, tail = f"{name}: expected ", f", got {value!r}"
+    if all(e.startswith(head) and e.endswith(tail) for e in errors):
+        return head + " or ".join(e[len(head) : len(e) - len(tail)] for e in errors) + tail
+    return "; ".join(errors)
 
 
 def parse_params(cls: type[T], where: str, params: dict[str, Any]) -> T:

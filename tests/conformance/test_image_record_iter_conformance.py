@@ -391,7 +391,9 @@ def test_num_parts_same_records_as_mxnet(data: Dataset, mxnet_ref: MXNetReferenc
         got = recio_epochs(dict(params, part_index=part), epochs=2)
         for epoch in range(2):
             assert labels_of(got[epoch]) == labels_of(want[epoch]), (part, epoch)
-            assert [b["pad"] for b in got[epoch]] == [b["pad"] for b in want[epoch]]
+        # pads only in the first epoch: after reset() MXNet's pad depends on how far its
+        # prefetch thread ran (docs/differences.md), recio's on the plan alone
+        assert [b["pad"] for b in got[0]] == [b["pad"] for b in want[0]]
         real = [b["label"][: 4 - b["pad"]] for b in got[0]]
         members.append(np.concatenate(real).astype(int).tolist())
     assert [k for part in members for k in part] == list(range(COUNT))

@@ -10,6 +10,7 @@ from typing import Literal
 
 import numpy as np
 
+from recio._distributed import PartArg
 from recio._image.default_aug import DefaultAugOptions
 from recio._params import InvalidParameterError
 
@@ -49,8 +50,10 @@ class ImageRecordOptions:
     # how
     preprocess_threads: int = 4
     verbose: bool = True
-    num_parts: int = 1
-    part_index: int = 0
+    # an integer splits the records by bytes as MXNet does; "auto" takes the world size and
+    # rank (recio._distributed) and makes even parts of every epoch's shuffled order
+    num_parts: PartArg = 1
+    part_index: PartArg = 0
     device_id: int = 0
     shuffle_chunk_size: int = 0
     shuffle_chunk_seed: int = 0

@@ -29,14 +29,18 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
+from recio._distributed import Parts
+
 __all__ = [
     "EpochPlan",
     "Sample",
     "epoch_order",
+    "part_records",
     "partition",
     "plan_block_epoch",
     "plan_epoch",
     "plan_last_batch_epoch",
+    "plan_record_epoch",
 ]
 
 
@@ -213,3 +217,57 @@ def plan_block_epoch(
         for b in range(len(batches))
     ]
     return EpochPlan(batches, pads, 0), new_carry
+
+
+def part_records(
+    starts: npt.NDArray[np.int64], total_size: int, parts: Parts
+) -> npt.NDArray[np.int64]:
+    """The record offsets a part of a .rec dataset reads from (ImageRecordIter and kin).
+
+    MXNet's byte split (:func:`partition`) for integer parts; every record for even
+    parts, whose epochs each read a block of the whole order (:func:`plan_record_epoch`).
+    """
+    if parts.even:
+        return starts
+    return starts[partition(starts, total_size, parts.num_parts, parts.part_index)]
+
+
+def plan_record_epoch(
+    parts: Parts,
+    count: int,
+    batch_size: int,
+    epoch: int,
+    start: int,
+    *,
+    shuffle: bool,
+    seed: int,
+    round_batch: bool,
+) -> EpochPlan:
+    """An epoch of a .rec iterator over the `count` records of :func:`part_records`.
+
+    Integer parts: :func:`plan_epoch`, MXNet's round_batch. Even parts: this rank's
+    block of the epoch's whole order (:meth:`Parts.block`), its short last batch
+    completed from the front of the block (round_batch) or with empty rows; rows are
+    keyed by their place in the whole order, so ranks draw different augmentations.
+    """
+    if not parts.even:
+        return plan_epoch(
+            count,
+            batch_size,
+            epoch,
+            start,
+            shuffle=shuffle,
+            seed=seed,
+            round_batch=round_batch,
+        )
+    plan, _ = plan_block_epoch(
+        parts.block(epoch_order(count, shuffle, seed, epoch)),
+        batch_size,
+        epoch,
+        [],
+        mode="pad" if round_batch else "empty",
+        first_row=parts.first_row(count),
+        fresh=parts.fresh(count),
+        fill_row=parts.num_parts * parts.size(count) + parts.part_index * batch_size,
+    )
+    return plan

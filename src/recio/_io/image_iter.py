@@ -5,7 +5,10 @@ time on one thread. recio keeps its surface and semantics — a list of
 augmenters (``aug_list``, or ``CreateAugmenter(data_shape, **kwargs)``), RGB
 HWC images through them, CHW float32 batches, labels from the records or the
 image list, ``last_batch_handle`` 'pad' / 'discard' / 'roll_over', contiguous
-``num_parts`` — and runs the per-image work on the batch engine's threads.
+integer ``num_parts`` (``len // num_parts`` items each, the remainder unread) —
+and runs the per-image work on the batch engine's threads. ``num_parts="auto"``
+(recio's) takes the world size and rank from the launcher and reads, every
+epoch, an even block of the whole sequence's order (:mod:`recio._distributed`).
 Each image's augmentation draws from ``image_rng(seed, epoch, row)``, so a run
 is repeatable for a ``seed`` whatever the thread timing (MXNet draws from
 Python's global ``random``; recio's ``seed`` defaults to a draw from it, so
@@ -26,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from recio._distributed import PartArg, require_shared_seed, resolve_parts
 from recio._header import unpack
 from recio._image.augmenters import (
     CastAug,
@@ -37,7 +41,13 @@ from recio._image.augmenters import (
 from recio._image.decode import ImageDecodeError, decode
 from recio._image.fastjpeg import decode_jpeg_fast
 from recio._image.normalize import Normalizer
-from recio._io._record_plan import EpochPlan, Sample, plan_last_batch_epoch
+from recio._io._record_plan import (
+    EpochPlan,
+    Sample,
+    epoch_order,
+    plan_block_epoch,
+    plan_last_batch_epoch,
+)
 from recio._io._record_store import RecordStore, rec_files
 from recio._io.base import DataBatch, DataDesc, DataIter
 from recio._pipeline import BatchEngine
@@ -61,8 +71,8 @@ class ImageIter(DataIter):
         path_root: str | None = None,
         path_imgidx: str | None = None,
         shuffle: bool = False,
-        part_index: int = 0,
-        num_parts: int = 1,
+        part_index: PartArg = 0,
+        num_parts: PartArg = 1,
         aug_list: list[Any] | None = None,
         imglist: list[Any] | None = None,
         data_name: str = "data",
@@ -95,6 +105,8 @@ class ImageIter(DataIter):
         self.last_batch_handle = last_batch_handle
         self.path_root = path_root
         self.on_error = on_error
+        self._parts = resolve_parts(num_parts, part_index, where="ImageIter")
+        require_shared_seed("ImageIter", self._parts, shuffle, seed)
         self.seed = random.getrandbits(63) if seed is None else int(seed)
         self._label_dtype = np.dtype(dtype)
         self._data_name, self._label_name = data_name, label_name
@@ -104,11 +116,10 @@ class ImageIter(DataIter):
         self.imglist = _read_imglist(path_imglist, imglist, self._label_dtype)
         self._store = RecordStore(rec_files(path_imgrec)) if path_imgrec else None
         self._seq = self._sequence(path_imgidx)
-        if num_parts > 1:
-            if not 0 <= part_index < num_parts:
-                raise ValueError(f"part_index {part_index} not in [0, {num_parts})")
-            size = len(self._seq) // num_parts
-            self._seq = self._seq[part_index * size : (part_index + 1) * size]
+        parts = self._parts
+        if parts.num_parts > 1 and not parts.even:  # MXNet's split: the remainder is unread
+            size = len(self._seq) // parts.num_parts
+            self._seq = self._seq[parts.part_index * size : (parts.part_index + 1) * size]
         self._lock = threading.Lock()
         self._bad: set[int] = set()
         self.skipped = 0
@@ -212,17 +223,34 @@ class ImageIter(DataIter):
 
     # -- epochs -------------------------------------------------------------------
 
-    def _begin_epoch(self, consumed: int) -> None:
-        self._plan: EpochPlan
-        self._plan, self._next_carry = plan_last_batch_epoch(
-            len(self._seq),
+    def _plan_epoch(self) -> tuple[EpochPlan, list[Sample]]:
+        """This epoch's batches and the roll_over carry for the next one."""
+        count, parts = len(self._seq), self._parts
+        if not parts.even:
+            return plan_last_batch_epoch(
+                count,
+                self.batch_size,
+                self._epoch,
+                self._carry,
+                mode=self.last_batch_handle,
+                shuffle=self.shuffle,
+                seed=self.seed,
+            )
+        order = epoch_order(count, self.shuffle, self.seed, self._epoch)
+        return plan_block_epoch(
+            parts.block(order),
             self.batch_size,
             self._epoch,
             self._carry,
             mode=self.last_batch_handle,
-            shuffle=self.shuffle,
-            seed=self.seed,
+            first_row=parts.first_row(count),
+            fresh=parts.fresh(count),
+            fill_row=parts.num_parts * parts.size(count) + parts.part_index * self.batch_size,
         )
+
+    def _begin_epoch(self, consumed: int) -> None:
+        self._plan: EpochPlan
+        self._plan, self._next_carry = self._plan_epoch()
         self._consumed = consumed
         self._engine.start(self._plan.batches[consumed:])
 
@@ -267,6 +295,9 @@ class ImageIter(DataIter):
             "carry": [(s.position, s.key) for s in self._carry],
             "seed": self.seed,
             "items": len(self._seq),
+            "num_parts": self._parts.num_parts,
+            "part_index": self._parts.part_index,
+            "even_parts": self._parts.even,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -275,6 +306,16 @@ class ImageIter(DataIter):
                 f"ImageIter: the state was saved over {state['items']} images, this iterator "
                 f"has {len(self._seq)}"
             )
+        for key, mine in (
+            ("num_parts", self._parts.num_parts),
+            ("part_index", self._parts.part_index),
+            ("even_parts", self._parts.even),
+        ):
+            if key in state and state[key] != mine:  # absent: saved before parts were recorded
+                raise ValueError(
+                    f"ImageIter: the state was saved with {key}={state[key]!r}, this iterator "
+                    f"has {key}={mine!r}; resume with the same parts (world size and rank)"
+                )
         self.seed = int(state["seed"])
         self._epoch = int(state["epoch"])
         self._carry = [Sample(p, tuple(k)) for p, k in state["carry"]]

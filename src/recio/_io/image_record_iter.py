@@ -10,6 +10,12 @@ lands in which row — is a pure function of the parameters and the epoch
 a generator keyed by ``(seed, epoch, row)``, so the batches are the same
 whatever the thread timing, and ``state_dict()`` resumes exactly.
 
+``num_parts`` / ``part_index`` split the records as MXNet does (by bytes, once)
+when they are integers; with ``"auto"`` they come from the launcher and every
+epoch each rank reads an even block of the whole dataset's (shuffled) order,
+the last batch completed from the front of its own block rather than from the
+next epoch (:mod:`recio._distributed`).
+
 Records whose image cannot be decoded (corrupt, truncated, not an image) are
 skipped with a warning and counted in ``skipped``: the row gets the next good
 record of the part instead, so batch shapes and order stay fixed. With
@@ -29,6 +35,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from recio._distributed import resolve_parts
 from recio._errors import RecordIOError
 from recio._header import unpack
 from recio._image.decode import jpeg_info
@@ -37,7 +44,7 @@ from recio._image.fastjpeg import decode_jpeg_fast
 from recio._image.normalize import Normalizer
 from recio._io._image_options import ImageRecordOptions, data_dtype
 from recio._io._imglist import read_label_map
-from recio._io._record_plan import EpochPlan, Sample, partition, plan_epoch
+from recio._io._record_plan import EpochPlan, Sample, part_records, plan_record_epoch
 from recio._io._record_store import RecordStore, rec_files
 from recio._io.base import DataBatch, DataDesc, DataIter
 from recio._params import parse_params
@@ -48,6 +55,7 @@ __all__ = ["BadImageWarning", "ImageRecordIter", "ImageRecordUInt8Iter"]
 
 logger = logging.getLogger(__name__)
 
+_PART_KEYS = ("num_parts", "part_index", "even_parts")
 _DECODE_FLAG = {1: cv2.IMREAD_GRAYSCALE, 3: cv2.IMREAD_COLOR, 4: cv2.IMREAD_UNCHANGED}
 # libjpeg's DCT reductions, smallest image first, and the OpenCV flag bit asking for each
 _REDUCED = {8: 64, 4: 32, 2: 16}
@@ -76,10 +84,8 @@ class ImageRecordIter(DataIter):
         self._shape = (channels, height, width)
         self._dtype = data_dtype(opts.dtype, self._default_dtype)
         self._store = RecordStore(rec_files(opts.path_imgrec))
-        mine = partition(
-            self._store.offsets, self._store.total_size, opts.num_parts, opts.part_index
-        )
-        self._positions = self._store.offsets[mine]
+        self._parts = resolve_parts(opts.num_parts, opts.part_index, where=self._where)
+        self._positions = part_records(self._store.offsets, self._store.total_size, self._parts)
         self._label_map = (
             read_label_map(opts.path_imglist, opts.label_width) if opts.path_imglist else None
         )
@@ -107,10 +113,12 @@ class ImageRecordIter(DataIter):
         self._begin_epoch(consumed=0)
         if opts.verbose:
             logger.info(
-                "%s: %s, %d records, %d threads",
+                "%s: %s, %d records, part %d of %d, %d threads",
                 self._where,
                 opts.path_imgrec,
                 len(self._positions),
+                self._parts.part_index,
+                self._parts.num_parts,
                 threads,
             )
 
@@ -241,7 +249,8 @@ class ImageRecordIter(DataIter):
 
     def _plan(self) -> EpochPlan:
         opts = self.options
-        return plan_epoch(
+        return plan_record_epoch(
+            self._parts,
             len(self._positions),
             self.batch_size,
             self._epoch,
@@ -322,11 +331,16 @@ class ImageRecordIter(DataIter):
             "batch_size": self.batch_size,
             "seed": self.options.seed,
             "shuffle": self.options.shuffle,
+            "num_parts": self._parts.num_parts,
+            "part_index": self._parts.part_index,
+            "even_parts": self._parts.even,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         mine = self.state_dict()
-        for key in ("records", "batch_size", "seed", "shuffle"):
+        for key in ("records", "batch_size", "seed", "shuffle", *_PART_KEYS):
+            if key in _PART_KEYS and key not in state:
+                continue  # saved before recio recorded the parts
             if state[key] != mine[key]:
                 raise ValueError(
                     f"{self._where}: the state was saved with {key}={state[key]!r}, this "

@@ -23,7 +23,10 @@ part ``k`` being ``[int(n / num_parts * k), int(n / num_parts * (k + 1)))``;
 ``shuffle`` permutes the part once, when the iterator is built, with exactly
 MXNet's permutation (``std::shuffle`` driven by ``std::mt19937(seed)``, as
 libstdc++ implements it), so every epoch has the same order; the last
-incomplete batch is dropped, so ``pad`` is always 0. Where recio differs
+incomplete batch is dropped, so ``pad`` is always 0. ``num_parts="auto"``
+(recio's) takes the launcher's world size and rank and gives each rank an even
+block of that order (:mod:`recio._distributed`), so every rank has the same
+number of batches. Where recio differs
 (``index``, ``dtype``, bad files, .gz) is listed in docs/notes/mnist_iter.md.
 """
 
@@ -42,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from recio._cxx_random import shuffled_order
+from recio._distributed import PartArg, Parts, resolve_parts
 from recio._io.base import DataDesc, DataIter
 from recio._params import InvalidParameterError, Shape, parse_params
 from recio._storage import open_read
@@ -171,8 +175,8 @@ class MNISTOptions:
     flat: bool = False
     seed: int = 0
     silent: bool = False
-    num_parts: int = 1
-    part_index: int = 0
+    num_parts: PartArg = 1  # "auto": the launcher's world size (recio._distributed)
+    part_index: PartArg = 0
     prefetch_buffer: int = 4  # accepted for compatibility: the data is already in memory
     ctx: Literal["cpu", "gpu"] = "gpu"  # accepted for compatibility: arrays live on the CPU
     dtype: (
@@ -188,11 +192,15 @@ class MNISTOptions:
             raise InvalidParameterError(
                 f"MNISTIter: batch_size must be at least 1, got {self.batch_size}"
             )
-        if self.num_parts < 1:
+        if isinstance(self.num_parts, int) and self.num_parts < 1:
             raise InvalidParameterError(
                 f"MNISTIter: num_parts must be at least 1, got {self.num_parts}"
             )
-        if not 0 <= self.part_index < self.num_parts:
+        if (
+            isinstance(self.num_parts, int)
+            and isinstance(self.part_index, int)
+            and not 0 <= self.part_index < self.num_parts
+        ):
             raise InvalidParameterError(
                 f"MNISTIter: part_index must be in [0, num_parts) = [0, {self.num_parts}), "
                 f"got {self.part_index}"
@@ -218,6 +226,23 @@ def part_bounds(count: int, num_parts: int, part_index: int) -> tuple[int, int]:
     return int(count / num_parts * part_index), int(count / num_parts * (part_index + 1))
 
 
+def _part_positions(count: int, parts: Parts, shuffle: bool, seed: int) -> npt.NDArray[np.uint64]:
+    """The images of this part, in epoch order (the same every epoch, as in MXNet).
+
+    Integer parts: MXNet's contiguous part, shuffled on its own. Even parts ("auto"):
+    this rank's block of the whole file's order (MXNet's permutation of all images when
+    shuffling), so the parts are the same size and together are the file.
+    """
+    if parts.even:
+        order = shuffled_order(count, seed) if shuffle else np.arange(count, dtype=np.intp)
+        return parts.block(np.asarray(order, np.intp)).astype(np.uint64)
+    start, end = part_bounds(count, parts.num_parts, parts.part_index)
+    positions = np.arange(start, end, dtype=np.uint64)
+    if shuffle:
+        positions = positions[shuffled_order(end - start, seed)]
+    return positions
+
+
 class MNISTIter(DataIter):
     """Batches of MNIST images and labels, as MXNet 1.9.1's ``mx.io.MNISTIter``.
 
@@ -239,10 +264,8 @@ class MNISTIter(DataIter):
                 f"label file {opts.label} holds {len(labels)} labels; they must match",
                 path=opts.label,
             )
-        start, end = part_bounds(len(images), opts.num_parts, opts.part_index)
-        positions = np.arange(start, end, dtype=np.uint64)
-        if opts.shuffle:
-            positions = positions[shuffled_order(end - start, opts.seed)]
+        self._parts = resolve_parts(opts.num_parts, opts.part_index, where="MNISTIter")
+        positions = _part_positions(len(images), self._parts, opts.shuffle, opts.seed)
         # One copy in epoch order, so each batch is a contiguous slice.
         rows, cols = images.shape[1:]
         index = positions.astype(np.intp)
@@ -335,8 +358,8 @@ class MNISTIter(DataIter):
             "batch_size": opts.batch_size,
             "shuffle": opts.shuffle,
             "seed": opts.seed if opts.shuffle else None,
-            "num_parts": opts.num_parts,
-            "part_index": opts.part_index,
+            "num_parts": self._parts.num_parts,
+            "part_index": self._parts.part_index,
         }
 
     def state_dict(self) -> dict[str, Any]:

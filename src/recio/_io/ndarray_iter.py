@@ -12,6 +12,12 @@ first. This *stream* is cut into batches of ``batch_size`` rows; a short tail is
   batch of this epoch has been taken (a ``reset()`` earlier in the epoch starts the next
   one clean, as in MXNet).
 
+Beyond MXNet, ``num_parts`` / ``part_index`` (integers or ``"auto"``, the launcher's world
+size and rank) give each rank an even block of every epoch's order
+(:mod:`recio._distributed`): ``ceil(num_rows / num_parts)`` rows, the last blocks wrapping
+to the front of the order; those repeats count in ``pad``. The epoch's stream is then that
+block, so every rank has the same number of batches.
+
 The position in the stream is all the state there is, so ``state_dict()`` is small
 (seed, epoch, position, carried row numbers) and resuming is exact.
 
@@ -32,6 +38,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from recio._distributed import PartArg, require_shared_seed, resolve_parts
 from recio._io.base import DataBatch, DataDesc, DataIter
 from recio._params import InvalidParameterError, parse_params
 from recio.nd import NDArray
@@ -56,6 +63,9 @@ class NDArrayIterOptions:
     # None: draw one from numpy's global RNG at construction (only when shuffling), so
     # np.random.seed(...) makes runs repeatable as it does with MXNet.
     seed: int | None = None
+    # recio's: this rank's even part of every epoch (recio._distributed); MXNet has none
+    num_parts: PartArg = 1
+    part_index: PartArg = 0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -248,8 +258,10 @@ class NDArrayIter(DataIter):
 
     Beyond MXNet: ``seed`` makes shuffling deterministic (each epoch's order is
     :func:`epoch_order` of (seed, epoch), epochs counted by ``reset()``/``hard_reset()``),
-    ``batch.index`` holds the row numbers of the batch, and
-    ``state_dict()``/``load_state_dict()`` resume exactly.
+    ``batch.index`` holds the row numbers of the batch,
+    ``state_dict()``/``load_state_dict()`` resume exactly, and ``num_parts`` /
+    ``part_index`` (integers or ``"auto"``) read one rank's even part of each epoch
+    (shuffling then needs a ``seed`` shared by the ranks).
     """
 
     def __init__(
@@ -264,6 +276,8 @@ class NDArrayIter(DataIter):
         layout: str = "NCHW",
         *,
         seed: int | None = None,
+        num_parts: PartArg = 1,
+        part_index: PartArg = 0,
     ):
         opts = parse_params(
             NDArrayIterOptions,
@@ -276,6 +290,8 @@ class NDArrayIter(DataIter):
                 "label_name": label_name,
                 "layout": layout,
                 "seed": seed,
+                "num_parts": num_parts,
+                "part_index": part_index,
             },
         )
         super().__init__(opts.batch_size)
@@ -300,6 +316,17 @@ class NDArrayIter(DataIter):
                     f"{self._data[0].name!r} has {self.num_data}; every input needs at "
                     "least as many rows as the first data input"
                 )
+        parts = resolve_parts(opts.num_parts, opts.part_index, where="NDArrayIter", even=True)
+        require_shared_seed("NDArrayIter", parts, opts.shuffle, opts.seed)
+        self._parts = parts
+        # One epoch's stream reads `_epoch_len` rows: `_order` (None: rows `_offset`,
+        # `_offset + 1`, ... -- copied as slices), of which the first `_fresh` are not
+        # repeats made to even out the parts.
+        self._epoch_len = parts.size(self.num_data) if parts.even else self.num_data
+        self._fresh = parts.fresh(self.num_data) if parts.even else self.num_data
+        first = parts.first_row(self.num_data) if parts.even else 0
+        self._contiguous = not opts.shuffle and first + self._epoch_len <= self.num_data
+        self._offset = first if self._contiguous else 0
         if opts.shuffle and opts.seed is None:
             self.seed: int | None = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
         else:
@@ -355,7 +382,7 @@ class NDArrayIter(DataIter):
     def reset(self) -> None:
         """Start the next epoch; under roll_over its first batch begins with the carried tail."""
         carry = np.empty(0, np.intp)
-        stream_len = len(self._carry) + self.num_data
+        stream_len = len(self._carry) + self._epoch_len
         if self.last_batch_handle == "roll_over" and self._position + self.batch_size > stream_len:
             carry = self._stream_index(self._position, stream_len)  # every full batch taken
         self._start_epoch(self._epoch + 1, carry)
@@ -368,12 +395,13 @@ class NDArrayIter(DataIter):
         """Move to the next batch; False at the end of the epoch (also for a dropped tail)."""
         start = self._position
         stop = start + self.batch_size
-        stream_len = len(self._carry) + self.num_data
+        stream_len = len(self._carry) + self._epoch_len
         if start >= stream_len or (stop > stream_len and self.last_batch_handle != "pad"):
             self._rows = None
             return False
         self._rows = self._stream_rows(start, stop)
-        self._pad = max(0, stop - stream_len)
+        # trailing rows that repeat: the fill of a short batch, and a part's evening repeats
+        self._pad = min(self.batch_size, max(0, stop - (len(self._carry) + self._fresh)))
         self._position = stop
         return True
 
@@ -404,7 +432,11 @@ class NDArrayIter(DataIter):
         return [s.take(rows).view(NDArray) for s in self._label]
 
     def getpad(self) -> int:
-        """How many rows at the end of the current batch repeat the data (pad mode only)."""
+        """How many rows at the end of the current batch repeat the data.
+
+        The fill of a short last batch (pad mode), and with ``num_parts`` the rows a
+        part repeats to be as long as the others.
+        """
         self._current()
         return self._pad
 
@@ -418,10 +450,19 @@ class NDArrayIter(DataIter):
     # -- the stream ------------------------------------------------------------------
 
     def _make_order(self) -> npt.NDArray[np.intp] | None:
-        if not self.shuffle:
+        """The rows of this epoch's part in order; None when they are a contiguous run."""
+        if self._contiguous:
             return None
-        assert self.seed is not None
-        return epoch_order(self.num_data, self.seed, self._epoch)
+        if self.shuffle:
+            assert self.seed is not None
+            order = epoch_order(self.num_data, self.seed, self._epoch)
+        else:
+            order = np.arange(self.num_data, dtype=np.intp)
+        if not self._parts.even:
+            return order
+        block = self._parts.block(order)
+        block.flags.writeable = False  # slices of it are handed out as batch.index
+        return block
 
     def _start_epoch(self, epoch: int, carry: npt.NDArray[np.intp]) -> None:
         self._epoch = epoch
@@ -438,9 +479,11 @@ class NDArrayIter(DataIter):
         if (
             self._order is None
             and start >= len(self._carry)
-            and stop - len(self._carry) <= (self.num_data)
+            and stop - len(self._carry) <= self._epoch_len
         ):
-            return slice(start - len(self._carry), stop - len(self._carry))
+            return slice(
+                self._offset + start - len(self._carry), self._offset + stop - len(self._carry)
+            )
         return self._stream_index(start, stop)
 
     def _stream_index(self, start: int, stop: int) -> npt.NDArray[np.intp]:
@@ -453,13 +496,13 @@ class NDArrayIter(DataIter):
         first, last = max(start - n_carry, 0), stop - n_carry  # positions in the order
         if last <= first:
             return head
-        if last > self.num_data:
-            positions = np.arange(first, last, dtype=np.intp) % self.num_data
-            body = positions if self._order is None else self._order[positions]
+        if last > self._epoch_len:
+            positions = np.arange(first, last, dtype=np.intp) % self._epoch_len
+            body = positions + self._offset if self._order is None else self._order[positions]
         elif self._order is not None:
             body = self._order[first:last]  # a read-only view
         else:
-            body = np.arange(first, last, dtype=np.intp)
+            body = np.arange(self._offset + first, self._offset + last, dtype=np.intp)
         return body if not len(head) else np.concatenate((head, body))
 
     # -- beyond MXNet: checkpointing -------------------------------------------------
@@ -476,6 +519,8 @@ class NDArrayIter(DataIter):
             "epoch": self._epoch,
             "position": self._position,
             "carry": self._carry.tolist(),
+            "num_parts": self._parts.num_parts,
+            "part_index": self._parts.part_index,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -489,8 +534,11 @@ class NDArrayIter(DataIter):
                 f"NDArrayIter.load_state_dict: state version {state.get('version')!r} "
                 f"is not {STATE_VERSION}; was it saved by another iterator?"
             )
-        for key in ("num_data", "batch_size", "last_batch_handle", "shuffle"):
-            mine = getattr(self, key)
+        parts = {"num_parts": self._parts.num_parts, "part_index": self._parts.part_index}
+        for key in ("num_data", "batch_size", "last_batch_handle", "shuffle", *parts):
+            if key in parts and key not in state:
+                continue  # saved before recio recorded the parts: a whole-data iterator
+            mine = parts[key] if key in parts else getattr(self, key)
             if state[key] != mine:
                 raise ValueError(
                     f"NDArrayIter.load_state_dict: the state was saved with {key}="
