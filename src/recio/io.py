@@ -5,6 +5,7 @@ from __future__ import annotations
 from recio._io._csv_parse import CSVFormatError
 from recio._io.base import DataBatch, DataDesc, DataIter
 from recio._io.csv_iter import CSVIter
+from recio._io.image_det_record_iter import DetLabelError, DetLabelWarning, ImageDetRecordIter
 from recio._io.image_record_iter import BadImageWarning, ImageRecordIter, ImageRecordUInt8Iter
 from recio._io.mnist_iter import MNISTFormatError, MNISTIter
 from recio._io.ndarray_iter import NDArrayIter
@@ -18,6 +19,9 @@ __all__ = [
     "DataBatch",
     "DataDesc",
     "DataIter",
+    "DetLabelError",
+    "DetLabelWarning",
+    "ImageDetRecordIter",
     "ImageRecordIter",
     "ImageRecordUInt8Iter",
     "InvalidParameterError",
