@@ -25,3 +25,6 @@ def test_demo_packs_streams_and_draws(tmp_path: Path, capsys: pytest.CaptureFixt
     grid = cv2.imread(str(tmp_path / "batch.png"))
     assert grid is not None
     assert grid.shape[0] > 160
+    det = cv2.imread(str(tmp_path / "det_batch.png"))
+    assert det is not None
+    assert det.shape[1] > 256

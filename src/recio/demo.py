@@ -6,7 +6,10 @@ Run as ``python -m recio.demo [OUT_DIR]`` (default ``demo-out/``). It
 2. packs it with ``recio im2rec`` (list, then records), as MXNet users do,
 3. reads it back with ``MXRecordIO`` and ``MXIndexedRecordIO``,
 4. streams augmented batches from ``mx.io.ImageRecordIter`` and prints images/s,
-5. writes ``OUT_DIR/batch.png``, a grid of one augmented batch with its labels.
+5. writes ``OUT_DIR/batch.png``, a grid of one augmented batch with its labels,
+6. packs a small detection set (shapes with known boxes) and writes
+   ``OUT_DIR/det_batch.png``: an ImageDetRecordIter batch (mirror, crop sampler, pad)
+   with its boxes drawn.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import cv2
 import numpy as np
 
 from recio import mx
+from recio._io.image_det_record_iter import draw_det_batch
 from recio.tools import im2rec
 
 _CLASSES = ("circle", "square", "stripes")
@@ -58,6 +62,29 @@ def make_images(root: Path, count: int, seed: int = 0) -> None:
         kind = i % len(_CLASSES)
         path = root / _CLASSES[kind] / f"img{i:04d}.jpg"
         cv2.imwrite(str(path), _picture(rng, kind), [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+
+def pack_detection(rec: Path, count: int, seed: int = 1) -> None:
+    """`count` pictures of 1-3 shapes each, with their boxes in MXNet's detection layout."""
+    rng = np.random.default_rng(seed)
+    with mx.recordio.MXIndexedRecordIO(str(rec.with_suffix(".idx")), str(rec), "w") as w:
+        for i in range(count):
+            h, w_ = (int(v) for v in rng.integers(240, 360, 2))
+            img = np.full((h, w_, 3), rng.integers(0, 80, 3), np.uint8)
+            label = [2.0, 5.0]
+            for _ in range(int(rng.integers(1, 4))):
+                kind = int(rng.integers(0, 2))
+                bw, bh = int(rng.integers(40, w_ // 2)), int(rng.integers(40, h // 2))
+                x0, y0 = int(rng.integers(0, w_ - bw)), int(rng.integers(0, h - bh))
+                colour = tuple(int(v) for v in rng.integers(120, 256, 3))
+                if kind == 0:
+                    cv2.rectangle(img, (x0, y0), (x0 + bw - 1, y0 + bh - 1), colour, -1)
+                else:
+                    centre, axes = (x0 + bw // 2, y0 + bh // 2), (bw // 2, bh // 2)
+                    cv2.ellipse(img, centre, axes, 0, 0, 360, colour, -1)
+                label += [kind, x0 / w_, y0 / h, (x0 + bw) / w_, (y0 + bh) / h]
+            header = mx.recordio.IRHeader(0, label, i, 0)
+            w.write_idx(i, mx.recordio.pack_img(header, img, quality=90))
 
 
 def _grid(batch: np.ndarray, labels: np.ndarray, columns: int = 8) -> np.ndarray:
@@ -136,6 +163,22 @@ def main(argv: list[str] | None = None) -> int:
     grid = out / "batch.png"
     cv2.imwrite(str(grid), _grid(pictures, labels))
     print(f"one augmented batch with its labels: {grid}")
+
+    det_rec = out / "detection.rec"
+    pack_detection(det_rec, 48)
+    with mx.io.ImageDetRecordIter(
+        path_imgrec=str(det_rec), data_shape=(3, 256, 256), batch_size=16, shuffle=True,
+        rand_mirror_prob=0.5, rand_crop_prob=0.8, min_crop_scales=(0.4,),
+        min_crop_object_coverages=(0.5,), rand_pad_prob=0.3, max_pad_scale=1.5,
+        preprocess_threads=2, verbose=False, seed=3,
+    ) as it:  # fmt: skip
+        batch = next(it)
+        assert batch.data is not None
+        assert batch.label is not None
+        picture = draw_det_batch(batch.data[0], batch.label[0])
+    det_grid = out / "det_batch.png"
+    cv2.imwrite(str(det_grid), picture)
+    print(f"a detection batch (mirror, crop sampler, pad) with its boxes drawn: {det_grid}")
     return 0
 
 
