@@ -6,6 +6,8 @@ functions and augmenters take an optional ``rng`` (a numpy Generator); without
 it they draw as MXNet does, from Python's ``random`` and numpy's global state.
 """
 
+import sys
+
 from recio._image.augmenters import (
     Augmenter,
     BrightnessJitterAug,
@@ -30,6 +32,18 @@ from recio._image.augmenters import (
     image_rng,
 )
 from recio._image.decode import ImageDecodeError
+from recio._image.det_augmenters import (
+    CreateDetAugmenter,
+    CreateMultiRandCropAugmenter,
+    DetAugmenter,
+    DetAugmenterArgumentError,
+    DetBorrowAug,
+    DetHorizontalFlipAug,
+    DetRandomCropAug,
+    DetRandomPadAug,
+    DetRandomSelectAug,
+    augment_detection,
+)
 from recio._image.ops import (
     center_crop,
     color_normalize,
@@ -43,6 +57,7 @@ from recio._image.ops import (
     resize_short,
     scale_down,
 )
+from recio._io.image_det_iter import ImageDetIter, ImageDetLabelError
 from recio._io.image_iter import ImageIter
 
 __all__ = [
@@ -54,10 +69,21 @@ __all__ = [
     "ColorNormalizeAug",
     "ContrastJitterAug",
     "CreateAugmenter",
+    "CreateDetAugmenter",
+    "CreateMultiRandCropAugmenter",
+    "DetAugmenter",
+    "DetAugmenterArgumentError",
+    "DetBorrowAug",
+    "DetHorizontalFlipAug",
+    "DetRandomCropAug",
+    "DetRandomPadAug",
+    "DetRandomSelectAug",
     "ForceResizeAug",
     "HorizontalFlipAug",
     "HueJitterAug",
     "ImageDecodeError",
+    "ImageDetIter",
+    "ImageDetLabelError",
     "ImageIter",
     "LightingAug",
     "RandomCropAug",
@@ -68,6 +94,7 @@ __all__ = [
     "SaturationJitterAug",
     "SequentialAug",
     "augment",
+    "augment_detection",
     "center_crop",
     "color_normalize",
     "copyMakeBorder",
@@ -81,3 +108,5 @@ __all__ = [
     "resize_short",
     "scale_down",
 ]
+
+det = detection = sys.modules[__name__]  # MXNet's mx.image.det / mx.image.detection
