@@ -21,7 +21,7 @@ $(VENV)/.core: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(BIN)/python pyproject.toml
-	$(BIN)/pip install $(PIP_QUIET) -e '.[dev]'
+	$(BIN)/pip install $(PIP_QUIET) -e '.[dev,torch,jax]'
 	touch $(VENV)/.core $@
 
 $(REF_VENV)/.ok:
@@ -36,8 +36,8 @@ demo: $(VENV)/.core
 	$(BIN)/python -m recio.demo
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 
 test: $(VENV)/.dev $(REF_VENV)/.ok lint

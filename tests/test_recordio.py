@@ -204,3 +204,8 @@ def test_indexed_round_trip(records: list[bytes], rnd: random.Random) -> None:
             order = list(range(len(records)))
             rnd.shuffle(order)
             assert [r.read_idx(i) for i in order] == [records[i] for i in order]
+
+
+def test_a_temporary_reader_reads(rec_path: Path) -> None:
+    write_records(rec_path, [b"first"])
+    assert recordio.MXRecordIO(rec_path, "r").read() == b"first"

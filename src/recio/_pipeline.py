@@ -230,6 +230,9 @@ def _shutdown(state: _State, threads: list[threading.Thread]) -> None:
     with state.cond:
         state.stopped = True
         state.cond.notify_all()
+        state.pool.clear()  # the buffers go now, not when a reference cycle is collected
+        for batch in state.batches:
+            batch.buffers = None
     current = threading.current_thread()
     for thread in threads:
         if thread is not current:

@@ -103,9 +103,12 @@ class MXRecordIO:
         self.close()
 
     def __del__(self) -> None:
-        # MXNet closes on garbage collection; a writer's buffered records must not be lost.
-        with contextlib.suppress(Exception):
-            self.close()
+        # MXNet closes on garbage collection: a writer's buffered records must not be lost.
+        # A reader is left to its own finalisers: `MXRecordIO(p, "r").read()` runs the
+        # bound read after this object is gone, and must still find its memory map open.
+        if getattr(self, "_writer", None) is not None:
+            with contextlib.suppress(Exception):
+                self.close()
 
     def __repr__(self) -> str:
         state = "open" if self.is_open else "closed"
