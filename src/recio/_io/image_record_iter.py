@@ -198,15 +198,16 @@ class ImageRecordIter(DataIter):
             index[slot] = 0
             return
         epoch, row = sample.key
-        rng = np.random.Generator(
-            np.random.Philox(key=[self.options.seed & (2**64 - 1), epoch << 32 | row])
-        )
+        key = [self.options.seed & (2**64 - 1), epoch << 32 | row]
         position = sample.position
         for _ in range(len(self._positions)):
             if position in self._bad:
                 position = (position + 1) % len(self._positions)
                 continue
             try:
+                # every attempt draws from the row's key afresh: whether a bad record was
+                # met here or is already known (thread timing) leaves the draws unchanged
+                rng = np.random.Generator(np.random.Philox(key=key))
                 header, img, full_size = self._decode(position)
                 if full_size is None:
                     img = self._augment(img, rng)
