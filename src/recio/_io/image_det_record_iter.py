@@ -24,8 +24,6 @@ draws its augmentation from a generator keyed by ``(seed, epoch, row)``.
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import warnings
 from typing import Any, Literal, cast
 
@@ -33,7 +31,6 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from recio._distributed import resolve_parts
 from recio._errors import RecordIOError
 from recio._header import unpack
 from recio._image.decode import jpeg_info
@@ -51,19 +48,14 @@ from recio._io._det_labels import (
 )
 from recio._io._det_options import ImageDetRecordOptions
 from recio._io._image_options import data_dtype
-from recio._io._record_plan import EpochPlan, Sample, part_records, plan_record_epoch
-from recio._io._record_store import RecordStore, rec_files
-from recio._io.base import DataBatch, DataDesc, DataIter
-from recio._io.image_record_iter import BadImageWarning
+from recio._io._record_batches import BadImage, RecordBatchIter
+from recio._io._record_plan import Sample
+from recio._io.base import DataDesc
 from recio._params import InvalidParameterError, parse_params
-from recio._pipeline import BatchEngine
-from recio.nd import NDArray
 
 __all__ = ["DetLabelError", "DetLabelWarning", "ImageDetRecordIter", "draw_det_batch"]
 
 logger = logging.getLogger(__name__)
-
-_PART_KEYS = ("num_parts", "part_index", "even_parts")
 
 _DECODE_FLAG = {1: cv2.IMREAD_GRAYSCALE, 3: cv2.IMREAD_COLOR, 4: cv2.IMREAD_UNCHANGED}
 _REDUCED = {8: 64, 4: 32, 2: 16}  # libjpeg's DCT reductions and OpenCV's flag bit for each
@@ -75,12 +67,10 @@ class DetLabelWarning(UserWarning):
     """Labels were read with boxes dropped (empty or inverted) or outside [0, 1]."""
 
 
-class _BadImage(ValueError):  # noqa: N818 - internal signal, never escapes the fill
-    pass
-
-
-class ImageDetRecordIter(DataIter):
+class ImageDetRecordIter(RecordBatchIter):
     """Batches of augmented detection images (NCHW) and their padded label rows."""
+
+    options: ImageDetRecordOptions
 
     _where = "ImageDetRecordIter"
 
@@ -95,33 +85,18 @@ class ImageDetRecordIter(DataIter):
         self._shape = (channels, height, width)
         self._dtype = data_dtype(opts.dtype, "float32")
         self._augment = DetAugmenter(opts.aug_options(), fast=opts.fast_decode)
-        self._store = RecordStore(rec_files(opts.path_imgrec))
-        self._parts = resolve_parts(opts.num_parts, opts.part_index, where=self._where)
-        self._positions = part_records(self._store.offsets, self._store.total_size, self._parts)
+        self._open_records(opts.path_imgrec, opts.num_parts, opts.part_index)
         self._ids, self._labels, widest = self._read_labels()
         self._label_width = self._pad_width(widest) + ROW_PREFIX
         mean, std = opts.mean_std()
         self._normalizer = Normalizer(mean, std, opts.scale)
         self._blank = self._blank_value()
-        self._lock = threading.Lock()
-        self._bad: set[int] = set()
-        self.skipped = 0
         if opts.mean_img and not (mean > 0).any() and self._dtype not in (np.uint8, np.int8):
             from recio._io._mean_image import load_or_make_mean
 
             # computed (when the file is missing) by this iterator's own fill, unnormalised
             self._normalizer.mean_image = load_or_make_mean(cast(Any, self), opts.mean_img)
-        threads = max(1, min(opts.preprocess_threads, os.cpu_count() or 1))
-        self._engine = BatchEngine(
-            self._fill,
-            self._make_buffers,
-            num_threads=threads,
-            prefetch=max(1, opts.prefetch_buffer),
-            name=self._where,
-        )
-        self._epoch = 0
-        self._start = 0
-        self._begin_epoch(consumed=0)
+        threads = self._start_workers()
         if opts.verbose:
             logger.info(
                 "%s: %s, %d records, label row width %d, %d threads",
@@ -234,10 +209,10 @@ class ImageDetRecordIter(DataIter):
         try:
             _, payload = unpack(self._store.record(int(self._positions[position])))
         except (ValueError, RecordIOError) as e:
-            raise _BadImage(f"{self._where_record(position)}: {e}") from e
+            raise BadImage(f"{self._where_record(position)}: {e}") from e
         entry = self._labels[position]
         if entry is None:  # pragma: no cover - a record unpack() failed on also fails above
-            raise _BadImage(f"{self._where_record(position)}: unreadable record")
+            raise BadImage(f"{self._where_record(position)}: unreadable record")
         objects = entry[1]
         boxes = cast(list[Box], [tuple(b) for b in objects[:, 1:5].tolist()])
         data = np.frombuffer(payload, np.uint8)
@@ -262,9 +237,9 @@ class ImageDetRecordIter(DataIter):
             img = cv2.imdecode(data, flag)
         where = self._where_record(position, int(self._ids[position]))
         if img is None:
-            raise _BadImage(f"{where}: {len(payload)} bytes that OpenCV cannot decode as an image")
+            raise BadImage(f"{where}: {len(payload)} bytes that OpenCV cannot decode as an image")
         if channels == 4 and (img.ndim != 3 or img.shape[2] != 4):
-            raise _BadImage(f"{where}: data_shape asks for 4 channels, the image has "
+            raise BadImage(f"{where}: data_shape asks for 4 channels, the image has "
                             f"{1 if img.ndim == 2 else img.shape[2]}")  # fmt: skip
         if params is None or (not reduced and img.shape[:2] != params.input_size):
             params = self._augment.draw(rng, img.shape[0], img.shape[1], boxes)
@@ -291,7 +266,7 @@ class ImageDetRecordIter(DataIter):
                 img, params = self._decode(position, rng)
                 img = self._augment.apply(img, params)
                 break
-            except (_BadImage, ValueError, cv2.error) as e:
+            except (BadImage, ValueError, cv2.error) as e:
                 if self.on_error == "raise":
                     raise
                 self._note_bad(position, e)
@@ -311,133 +286,10 @@ class ImageDetRecordIter(DataIter):
                         self.options.label_pad_value)  # fmt: skip
         index[slot] = self._ids[position]
 
-    def _note_bad(self, position: int, error: Exception) -> None:
-        with self._lock:
-            if position in self._bad:
-                return
-            self._bad.add(position)
-            self.skipped += 1
-        warnings.warn(
-            f"{self._where}: skipped a bad record ({error}); its rows get the next good "
-            "record of the part",
-            BadImageWarning,
-            stacklevel=2,
-        )
-
-    # -- epochs ------------------------------------------------------------------
-
-    def _plan(self) -> EpochPlan:
-        opts = self.options
-        return plan_record_epoch(
-            self._parts,
-            len(self._positions),
-            self.batch_size,
-            self._epoch,
-            self._start,
-            shuffle=opts.shuffle,
-            seed=opts.seed,
-            round_batch=opts.round_batch,
-        )
-
-    def _begin_epoch(self, consumed: int) -> None:
-        self._current_plan = self._plan()
-        self._consumed = consumed
-        self._engine.start(self._current_plan.batches[consumed:])
-        self._batch: DataBatch | None = None
-
-    def reset(self) -> None:
-        """Start the next epoch (after what a round batch took from it, if the epoch ended)."""
-        finished = self._consumed >= len(self._current_plan.batches)
-        self._start = self._current_plan.next_start if finished else 0
-        self._epoch += 1
-        self._begin_epoch(consumed=0)
-
-    def next(self) -> DataBatch:
-        got = self._engine.next()
-        if got is None:
-            raise StopIteration
-        (data, label, index), _ = got
-        pad = self._current_plan.pads[self._consumed]
-        self._consumed += 1
-        self._batch = DataBatch(
-            data=[data.view(NDArray)],
-            label=[label.view(NDArray)],
-            pad=pad,
-            index=index.copy(),
-            provide_data=self.provide_data,
-            provide_label=self.provide_label,
-        )
-        return self._batch
-
-    def iter_next(self) -> bool:
-        try:
-            self.next()
-        except StopIteration:
-            return False
-        return True
-
-    def getdata(self) -> Any:
-        return self._batch.data if self._batch else None
-
-    def getlabel(self) -> Any:
-        return self._batch.label if self._batch else None
-
-    def getpad(self) -> Any:
-        return self._batch.pad if self._batch else 0
-
-    def getindex(self) -> Any:
-        return self._batch.index if self._batch else None
-
-    @property
-    def provide_data(self) -> list[DataDesc]:
-        return [DataDesc(self.options.data_name, (self.batch_size, *self._shape), self._dtype.type)]
-
     @property
     def provide_label(self) -> list[DataDesc]:
         shape = (self.batch_size, self._label_width)
         return [DataDesc(self.options.label_name, shape, np.float32)]
-
-    # -- checkpointing --------------------------------------------------------------
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "epoch": self._epoch,
-            "start": self._start,
-            "consumed": self._consumed,
-            "records": len(self._positions),
-            "batch_size": self.batch_size,
-            "seed": self.options.seed,
-            "shuffle": self.options.shuffle,
-            "num_parts": self._parts.num_parts,
-            "part_index": self._parts.part_index,
-            "even_parts": self._parts.even,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        mine = self.state_dict()
-        for key in ("records", "batch_size", "seed", "shuffle", *_PART_KEYS):
-            if key in _PART_KEYS and key not in state:
-                continue  # saved before recio recorded the parts
-            if state[key] != mine[key]:
-                raise ValueError(
-                    f"{self._where}: the state was saved with {key}={state[key]!r}, this "
-                    f"iterator has {key}={mine[key]!r}"
-                )
-        self._epoch = int(state["epoch"])
-        self._start = int(state["start"])
-        self._begin_epoch(consumed=int(state["consumed"]))
-
-    # -- lifetime -----------------------------------------------------------------
-
-    def close(self) -> None:
-        """Stop the worker threads; the iterator cannot be used afterwards."""
-        self._engine.close()
-
-    def __enter__(self) -> ImageDetRecordIter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 _PALETTE = [  # RGB, one per class id modulo 10

@@ -26,16 +26,12 @@ the record.
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import warnings
 from typing import Any, Literal
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from recio._distributed import resolve_parts
 from recio._errors import RecordIOError
 from recio._header import unpack
 from recio._image.decode import jpeg_info
@@ -44,33 +40,24 @@ from recio._image.fastjpeg import decode_jpeg_fast
 from recio._image.normalize import Normalizer
 from recio._io._image_options import ImageRecordOptions, data_dtype
 from recio._io._imglist import read_label_map
-from recio._io._record_plan import EpochPlan, Sample, part_records, plan_record_epoch
-from recio._io._record_store import RecordStore, rec_files
-from recio._io.base import DataBatch, DataDesc, DataIter
+from recio._io._record_batches import BadImage, BadImageWarning, RecordBatchIter
+from recio._io._record_plan import Sample
+from recio._io.base import DataDesc
 from recio._params import parse_params
-from recio._pipeline import BatchEngine
-from recio.nd import NDArray
 
 __all__ = ["BadImageWarning", "ImageRecordIter", "ImageRecordUInt8Iter"]
 
 logger = logging.getLogger(__name__)
 
-_PART_KEYS = ("num_parts", "part_index", "even_parts")
 _DECODE_FLAG = {1: cv2.IMREAD_GRAYSCALE, 3: cv2.IMREAD_COLOR, 4: cv2.IMREAD_UNCHANGED}
 # libjpeg's DCT reductions, smallest image first, and the OpenCV flag bit asking for each
 _REDUCED = {8: 64, 4: 32, 2: 16}
 
 
-class BadImageWarning(UserWarning):
-    """A record whose image could not be used was skipped."""
-
-
-class _BadImage(ValueError):  # noqa: N818 - internal signal, never escapes the fill
-    pass
-
-
-class ImageRecordIter(DataIter):
+class ImageRecordIter(RecordBatchIter):
     """Batches of decoded, augmented, normalised images from .rec files (NCHW)."""
+
+    options: ImageRecordOptions
 
     _where = "ImageRecordIter"
     _default_dtype: str = "float32"
@@ -83,9 +70,7 @@ class ImageRecordIter(DataIter):
         channels, height, width = opts.data_shape
         self._shape = (channels, height, width)
         self._dtype = data_dtype(opts.dtype, self._default_dtype)
-        self._store = RecordStore(rec_files(opts.path_imgrec))
-        self._parts = resolve_parts(opts.num_parts, opts.part_index, where=self._where)
-        self._positions = part_records(self._store.offsets, self._store.total_size, self._parts)
+        self._open_records(opts.path_imgrec, opts.num_parts, opts.part_index)
         self._label_map = (
             read_label_map(opts.path_imglist, opts.label_width) if opts.path_imglist else None
         )
@@ -95,22 +80,9 @@ class ImageRecordIter(DataIter):
             np.array([opts.std_r, opts.std_g, opts.std_b, opts.std_a], np.float32),
             opts.scale,
         )
-        self._lock = threading.Lock()
-        self._bad: set[int] = set()
-        self.skipped = 0
-        threads = max(1, min(opts.preprocess_threads, os.cpu_count() or 1))
-        self._engine = BatchEngine(
-            self._fill,
-            self._make_buffers,
-            num_threads=threads,
-            prefetch=max(1, opts.prefetch_buffer),
-            name=self._where,
-        )
         if opts.mean_img and self._dtype not in (np.uint8,):
             self._normalizer.mean_image = self._load_or_make_mean(opts.mean_img)
-        self._epoch = 0
-        self._start = 0
-        self._begin_epoch(consumed=0)
+        threads = self._start_workers()
         if opts.verbose:
             logger.info(
                 "%s: %s, %d records, part %d of %d, %d threads",
@@ -155,7 +127,7 @@ class ImageRecordIter(DataIter):
         try:
             header, payload = unpack(self._record(position))
         except (ValueError, RecordIOError) as e:
-            raise _BadImage(f"record at position {position}: {e}") from e
+            raise BadImage(f"record at position {position}: {e}") from e
         data = np.frombuffer(payload, np.uint8)
         flag = _DECODE_FLAG[self._shape[0]]
         full_size = None
@@ -175,7 +147,7 @@ class ImageRecordIter(DataIter):
         if img is None and data.size:
             img = cv2.imdecode(data, flag)
         if img is None:
-            raise _BadImage(
+            raise BadImage(
                 f"record id {header.id}: {len(payload)} bytes that OpenCV cannot decode as an image"
             )
         return header, img, full_size
@@ -214,7 +186,7 @@ class ImageRecordIter(DataIter):
                 else:  # decoded small: draw the geometry for the full size, apply it here
                     img = self._augment.apply(img, self._augment.draw(rng, *full_size))
                 break
-            except (_BadImage, ValueError) as e:
+            except (BadImage, ValueError) as e:
                 if self.on_error == "raise":
                     raise
                 self._note_bad(position, e)
@@ -233,135 +205,14 @@ class ImageRecordIter(DataIter):
         label[slot] = self._labels(header)
         index[slot] = header.id
 
-    def _note_bad(self, position: int, error: Exception) -> None:
-        with self._lock:
-            if position in self._bad:
-                return
-            self._bad.add(position)
-            self.skipped += 1
-        warnings.warn(
-            f"{self._where}: skipped a bad record ({error}); its rows get the next good "
-            "record of the part",
-            BadImageWarning,
-            stacklevel=2,
-        )
-
-    # -- epochs ------------------------------------------------------------------
-
-    def _plan(self) -> EpochPlan:
-        opts = self.options
-        return plan_record_epoch(
-            self._parts,
-            len(self._positions),
-            self.batch_size,
-            self._epoch,
-            self._start,
-            shuffle=opts.shuffle,
-            seed=opts.seed,
-            round_batch=opts.round_batch,
-        )
-
-    def _begin_epoch(self, consumed: int) -> None:
-        self._current_plan = self._plan()
-        self._consumed = consumed
-        self._engine.start(self._current_plan.batches[consumed:])
-        self._batch: DataBatch | None = None
-
-    def reset(self) -> None:
-        """Start the next epoch (after what a round batch took from it, if the epoch ended)."""
-        finished = self._consumed >= len(self._current_plan.batches)
-        self._start = self._current_plan.next_start if finished else 0
-        self._epoch += 1
-        self._begin_epoch(consumed=0)
-
-    def next(self) -> DataBatch:
-        got = self._engine.next()
-        if got is None:
-            raise StopIteration
-        (data, label, index), _ = got
-        pad = self._current_plan.pads[self._consumed]
-        self._consumed += 1
-        label_out = label[:, 0] if self.options.label_width == 1 else label
-        self._batch = DataBatch(
-            data=[data.view(NDArray)],
-            label=[label_out.view(NDArray)],
-            pad=pad,
-            index=index.copy(),
-            provide_data=self.provide_data,
-            provide_label=self.provide_label,
-        )
-        return self._batch
-
-    def iter_next(self) -> bool:
-        try:
-            self.next()
-        except StopIteration:
-            return False
-        return True
-
-    def getdata(self) -> Any:
-        return self._batch.data if self._batch else None
-
-    def getlabel(self) -> Any:
-        return self._batch.label if self._batch else None
-
-    def getpad(self) -> Any:
-        return self._batch.pad if self._batch else 0
-
-    def getindex(self) -> Any:
-        return self._batch.index if self._batch else None
-
-    @property
-    def provide_data(self) -> list[DataDesc]:
-        return [DataDesc(self.options.data_name, (self.batch_size, *self._shape), self._dtype.type)]
+    def _label_view(self, label: Any) -> Any:
+        return label[:, 0] if self.options.label_width == 1 else label
 
     @property
     def provide_label(self) -> list[DataDesc]:
         width = self.options.label_width
         shape = (self.batch_size,) if width == 1 else (self.batch_size, width)
         return [DataDesc(self.options.label_name, shape, np.float32)]
-
-    # -- checkpointing --------------------------------------------------------------
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "epoch": self._epoch,
-            "start": self._start,
-            "consumed": self._consumed,
-            "records": len(self._positions),
-            "batch_size": self.batch_size,
-            "seed": self.options.seed,
-            "shuffle": self.options.shuffle,
-            "num_parts": self._parts.num_parts,
-            "part_index": self._parts.part_index,
-            "even_parts": self._parts.even,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        mine = self.state_dict()
-        for key in ("records", "batch_size", "seed", "shuffle", *_PART_KEYS):
-            if key in _PART_KEYS and key not in state:
-                continue  # saved before recio recorded the parts
-            if state[key] != mine[key]:
-                raise ValueError(
-                    f"{self._where}: the state was saved with {key}={state[key]!r}, this "
-                    f"iterator has {key}={mine[key]!r}"
-                )
-        self._epoch = int(state["epoch"])
-        self._start = int(state["start"])
-        self._begin_epoch(consumed=int(state["consumed"]))
-
-    # -- lifetime -----------------------------------------------------------------
-
-    def close(self) -> None:
-        """Stop the worker threads; the iterator cannot be used afterwards."""
-        self._engine.close()
-
-    def __enter__(self) -> ImageRecordIter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- mean image ------------------------------------------------------------------
 
