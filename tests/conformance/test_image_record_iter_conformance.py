@@ -211,7 +211,8 @@ def rows_by_label(batches: list[dict[str, Any]], real_only: bool = True) -> dict
         n = len(b["label"]) - (b["pad"] if real_only else 0)
         labels = np.asarray(b["label"]).reshape(len(b["label"]), -1)[:, 0]
         for lab, row in zip(labels[:n], b["data"][:n], strict=True):
-            found.setdefault(int(lab), row)
+            if np.isfinite(lab):  # MXNet's stale padding rows (round_batch off) hold garbage
+                found.setdefault(int(lab), row)
     return found
 
 
