@@ -22,9 +22,9 @@ missing jax raises an ImportError naming the ``[jax]`` extra.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -37,18 +37,12 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
         "recio.jax needs JAX, which is not installed: pip install 'recio[jax]'"
     ) from e
 
+from recio._adapter import BatchIterator, EpochAdapter, trimmed
+
 __all__ = ["BatchIterator", "JaxBatch", "JaxIterable", "batch_sharding", "to_jax"]
 
 # jax 0.10 leaves PartitionSpec's constructor unannotated; mypy --strict refuses to call it
 _partition_spec: Any = PartitionSpec
-
-
-class BatchIterator(Protocol):
-    """What the adapter needs of an iterator: MXNet's ``next()`` and ``reset()``."""
-
-    def next(self) -> Any: ...
-
-    def reset(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +72,7 @@ def batch_sharding(devices: Sequence[jax.Device] | None = None, axis: str = "bat
     return NamedSharding(Mesh(np.array(devs), (axis,)), _partition_spec(axis))
 
 
-class JaxIterable:
+class JaxIterable(EpochAdapter[JaxBatch]):
     """A recio iterator as an iterable of :class:`JaxBatch` es.
 
     Each ``for batch in loader:`` pass runs to the end of the iterator's current epoch;
@@ -121,37 +115,14 @@ class JaxIterable:
             raise TypeError(
                 f"sharding must be 'batch' or a jax.sharding.Sharding, got {sharding!r}"
             )
-        self.iterator = iterator
+        super().__init__(iterator, auto_reset=auto_reset)
         self.target: jax.Device | Sharding | None = sharding if sharding is not None else device
         self.label_dtype = None if label_dtype is None else np.dtype(label_dtype)
         self.trim_pad = trim_pad
-        self.auto_reset = auto_reset
-        self._finished = False
-
-    def __iter__(self) -> Iterator[JaxBatch]:
-        """The batches of the rest of the current epoch (of the next one, after an end)."""
-        it = self.iterator
-        if self._finished and self.auto_reset:
-            it.reset()
-        self._finished = False
-        while True:
-            try:
-                batch = it.next()
-            except StopIteration:
-                self._finished = True
-                return
-            out = self.convert(batch)
-            del batch  # hold nothing of the numpy batch while the loop has the arrays
-            yield out
-            del out
 
     def convert(self, batch: Any) -> JaxBatch:
         """One ``DataBatch`` as a :class:`JaxBatch`."""
-        pad = int(batch.pad or 0)
-        keep = None
-        if self.trim_pad and pad:
-            keep = len(batch.data[0]) - pad
-            pad = 0
+        pad, keep = trimmed(batch, self.trim_pad)
         data = [_host(d, keep, None) for d in batch.data]
         label = [_host(lab, keep, self.label_dtype) for lab in batch.label or ()]
         if isinstance(self.target, Sharding):
@@ -161,39 +132,6 @@ class JaxIterable:
         if batch.index is not None:
             index = np.asarray(batch.index)[:keep].astype(np.int64)
         return JaxBatch(arrays[: len(data)], arrays[len(data) :], pad, index)
-
-    # -- checkpointing and lifetime ----------------------------------------------------
-
-    def state_dict(self) -> dict[str, Any]:
-        """The wrapped iterator's state, and whether the current pass has ended."""
-        state_dict = getattr(self.iterator, "state_dict", None)
-        if state_dict is None:
-            raise NotImplementedError(
-                f"{type(self.iterator).__name__} has no state_dict(); recio's iterators do"
-            )
-        return {"iterator": state_dict(), "finished": self._finished}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from a :meth:`state_dict` of a loader over an identical iterator."""
-        load = getattr(self.iterator, "load_state_dict", None)
-        if load is None:
-            raise NotImplementedError(
-                f"{type(self.iterator).__name__} has no load_state_dict(); recio's iterators do"
-            )
-        load(state["iterator"])
-        self._finished = bool(state["finished"])
-
-    def close(self) -> None:
-        """Close the wrapped iterator (stops its threads); safe to call twice."""
-        close = getattr(self.iterator, "close", None)
-        if close is not None:
-            close()
-
-    def __enter__(self) -> JaxIterable:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def to_jax(iterator: BatchIterator, **options: Any) -> JaxIterable:

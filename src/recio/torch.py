@@ -29,9 +29,9 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 
@@ -43,18 +43,11 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
         "recio.torch needs PyTorch, which is not installed: pip install 'recio[torch]'"
     ) from e
 
+from recio._adapter import BatchIterator, EpochAdapter, trimmed
 from recio._header import IRHeader, unpack
 from recio._recordio import MXIndexedRecordIO
 
 __all__ = ["BatchIterator", "RecordDataset", "TorchBatch", "TorchIterable", "to_torch"]
-
-
-class BatchIterator(Protocol):
-    """What the adapters need of an iterator: MXNet's ``next()`` and ``reset()``."""
-
-    def next(self) -> Any: ...
-
-    def reset(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +100,7 @@ def _resolve_device(device: str | torch.device | None) -> torch.device | None:
     return dev
 
 
-class TorchIterable:
+class TorchIterable(EpochAdapter[TorchBatch]):
     """A recio iterator as a PyTorch iterable of :class:`TorchBatch` es.
 
     Each ``for batch in loader:`` pass runs to the end of the iterator's current epoch;
@@ -141,7 +134,7 @@ class TorchIterable:
         trim_pad: bool = False,
         auto_reset: bool = True,
     ):
-        self.iterator = iterator
+        super().__init__(iterator, auto_reset=auto_reset)
         self.device = _resolve_device(device)
         on_accelerator = self.device is not None and self.device.type != "cpu"
         if pin_memory and not torch.cuda.is_available():
@@ -155,34 +148,11 @@ class TorchIterable:
         self.pin_memory = pin_memory
         self.label_dtype = label_dtype
         self.trim_pad = trim_pad
-        self.auto_reset = auto_reset
         self._move = on_accelerator or pin_memory
-        self._finished = False
-
-    def __iter__(self) -> Iterator[TorchBatch]:
-        """The batches of the rest of the current epoch (of the next one, after an end)."""
-        it = self.iterator
-        if self._finished and self.auto_reset:
-            it.reset()
-        self._finished = False
-        while True:
-            try:
-                batch = it.next()
-            except StopIteration:
-                self._finished = True
-                return
-            out = self.convert(batch)
-            del batch  # hold nothing of the numpy batch while the loop has the tensors
-            yield out
-            del out
 
     def convert(self, batch: Any) -> TorchBatch:
         """One ``DataBatch`` as a :class:`TorchBatch` (tensors shared, or moved if asked)."""
-        pad = int(batch.pad or 0)
-        keep = None
-        if self.trim_pad and pad:
-            keep = len(batch.data[0]) - pad
-            pad = 0
+        pad, keep = trimmed(batch, self.trim_pad)
         data = [self._tensor(d, keep, None) for d in batch.data]
         label = [self._tensor(lab, keep, self.label_dtype) for lab in batch.label or ()]
         index = None
@@ -203,39 +173,6 @@ class TorchIterable:
             if self.device is not None:
                 t = t.to(self.device, non_blocking=True)
         return t
-
-    # -- checkpointing and lifetime ----------------------------------------------------
-
-    def state_dict(self) -> dict[str, Any]:
-        """The wrapped iterator's state, and whether the current pass has ended."""
-        state_dict = getattr(self.iterator, "state_dict", None)
-        if state_dict is None:
-            raise NotImplementedError(
-                f"{type(self.iterator).__name__} has no state_dict(); recio's iterators do"
-            )
-        return {"iterator": state_dict(), "finished": self._finished}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from a :meth:`state_dict` of a loader over an identical iterator."""
-        load = getattr(self.iterator, "load_state_dict", None)
-        if load is None:
-            raise NotImplementedError(
-                f"{type(self.iterator).__name__} has no load_state_dict(); recio's iterators do"
-            )
-        load(state["iterator"])
-        self._finished = bool(state["finished"])
-
-    def close(self) -> None:
-        """Close the wrapped iterator (stops its threads); safe to call twice."""
-        close = getattr(self.iterator, "close", None)
-        if close is not None:
-            close()
-
-    def __enter__(self) -> TorchIterable:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def to_torch(iterator: BatchIterator, **options: Any) -> TorchIterable:
