@@ -274,8 +274,8 @@ def test_parts_and_auglist_assignment(tmp_path: Path) -> None:
                       *CreateDetAugmenter((3, *SIZE))]  # fmt: skip
         flipped = next(it).label[0]
     np.testing.assert_allclose(flipped[:, 0, 1], 1 - first[:, 0, 3], rtol=1e-6)
-    with pytest.raises(TypeError, match="DetBorrowAug"), make(rec, aug_list=[CastAug()]):
-        pass
+    with pytest.raises(TypeError, match="DetBorrowAug"):
+        make(rec, aug_list=[CastAug()]).close()
 
 
 def test_draw_next_draws_boxes_and_writes_a_png(tmp_path: Path) -> None:

@@ -247,8 +247,9 @@ def reference_shuffle(count: int, seed: int) -> list[int]:
     order = list(range(count))
     for i in range(1, count):
         scale = 0xFFFFFFFF // (i + 1)
-        while (raw := int(generator.random_raw())) >= (i + 1) * scale:
-            pass
+        raw = int(generator.random_raw())
+        while raw >= (i + 1) * scale:  # rejected: draw again
+            raw = int(generator.random_raw())
         j = raw // scale
         order[i], order[j] = order[j], order[i]
     return order
