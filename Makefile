@@ -16,11 +16,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install $(PIP_QUIET) --upgrade pip
 
-$(VENV)/.core: $(BIN)/python pyproject.toml
+# setup.py builds the C extension (src/recio/_csvparse.c); a change to either reinstalls
+NATIVE := setup.py src/recio/_csvparse.c
+
+$(VENV)/.core: $(BIN)/python pyproject.toml $(NATIVE)
 	$(BIN)/pip install $(PIP_QUIET) -e .
 	touch $@
 
-$(VENV)/.dev: $(BIN)/python pyproject.toml
+$(VENV)/.dev: $(BIN)/python pyproject.toml $(NATIVE)
 	$(BIN)/pip install $(PIP_QUIET) -e '.[dev,torch,jax]'
 	touch $(VENV)/.core $@
 

@@ -1,9 +1,8 @@
 """CSVIter's batching rules (MXNet's BatchLoader) over the data and label row streams.
 
 :meth:`Batcher.epoch` is one generator: from a :class:`State` it yields the
-batches of the rest of that epoch, each with the state after it, so whoever
-consumes it (the prefetch thread, or the caller with ``prefetch_buffer=0``)
-can hand the caller a state that moves only with the batches it took.
+batches of the rest of that epoch, each with the state after it, so the
+caller's state moves only with the batches it took.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -122,7 +121,7 @@ class Batcher:
                 f"{self.opts.data_csv!r}, which ends after {rows} rows"
             )
 
-    def epoch(self, state: State) -> Iterator[Batch | End]:
+    def epoch(self, state: State) -> Generator[Batch | End]:
         """The batches from `state` to the end of its epoch, each with the state after it.
 
         The last item is a batch whose state is ``over``, or an :class:`End`

@@ -1,10 +1,10 @@
-"""Numeric CSV files as a stream of row-major numpy blocks, parsed by pyarrow.
+"""Numeric CSV files as a stream of row-major numpy blocks.
 
 A CSV *source* is the list of files MXNet's ``data_csv``/``label_csv`` names
 (a file, a directory, ``;``-separated paths, or a path regex). A
 :class:`RowStream` reads it sequentially in blocks of about ``block_bytes``
 bytes cut at line ends, parses up to ``depth`` blocks ahead on a thread pool
-(pyarrow releases the GIL), and hands out rows with :meth:`RowStream.take`.
+(the parsers release the GIL), and hands out rows with :meth:`RowStream.take`.
 Memory is therefore bounded by a few blocks whatever the file size.
 
 A position is ``(file index, byte offset of a block start, rows to skip)``,
@@ -113,7 +113,7 @@ class RowStream:
         self.parser = parser
         self.block_bytes = block_bytes
         self._pool = pool
-        self._depth = max(1, depth)
+        self._depth = depth  # blocks parsed ahead of the one in use; 0: in step
         self._ahead: Iterator[_Block] | None = None
         self._block: _Block | None = None
         self._i = 0

@@ -9,12 +9,14 @@ Without ``round_batch`` the last batch is padded with zeros and every epoch
 starts at row 0. ``batch.index`` holds each row's number in the data.
 
 The work is split up: :mod:`._csv_reader` streams the files in blocks that
-:mod:`._csv_parse` parses (pyarrow) on a small thread pool; :mod:`._csv_batches`
-(one generator) turns rows into batches, each with the state after it;
-:mod:`._csv_prefetch` runs that generator ``prefetch_buffer`` batches ahead of
-the caller. The caller's state only moves when it takes a batch, so
-``reset()``, ``state_dict()`` and ``load_state_dict()`` never depend on how far
-the prefetcher ran ahead.
+:mod:`._csv_parse` parses on a small thread pool, ``prefetch_buffer`` blocks
+ahead of the caller; :mod:`._csv_batches` (one generator, run in the caller's
+thread) cuts the parsed rows into batches, each with the state after it.
+Batches are views of the parsed blocks, so cutting them costs microseconds: a
+thread handing them over would cost more than it saves (it did: 25% of the
+rows/s). The caller's state only moves when it takes a batch, so ``reset()``,
+``state_dict()`` and ``load_state_dict()`` never depend on how far the parse
+threads ran ahead.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ import dataclasses
 import math
 import os
 import weakref
+from collections.abc import Generator
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from recio._io._csv_batches import Batch, Batcher, End, State
-from recio._io._csv_prefetch import Prefetcher
 from recio._io._csv_reader import Position
 from recio._io.base import DataBatch, DataDesc, DataIter
 from recio._params import InvalidParameterError, Shape, parse_params
@@ -54,7 +56,7 @@ class CSVIterOptions:
     label_csv: str | None = None  # MXNet spells "no labels" "NULL"; both are accepted
     label_shape: Shape = (1,)
     round_batch: bool = True
-    prefetch_buffer: int = 4  # recio: 0 means no prefetch thread (MXNet crashes)
+    prefetch_buffer: int = 4  # recio: blocks parsed ahead; 0: parse in step (MXNet crashes)
     dtype: Any = None  # None (float32), "float32", "int32" or "int64", or numpy's spelling
     ctx: str = "gpu"  # MXNet's hint of where batches go; recio's live on the CPU
     data_name: str = "data"  # MXNet's Python wrapper takes these two
@@ -115,6 +117,8 @@ class CSVIter(DataIter):
     ``label_csv`` (labels are 0 without it), ``label_shape``, ``round_batch``,
     ``prefetch_buffer``, ``dtype`` (float32, int32 or int64), ``data_name``,
     ``label_name``; recio adds ``block_bytes``. ``close()`` stops the threads.
+    ``prefetch_buffer`` is how many blocks of ``block_bytes`` of text the parse
+    threads work ahead (MXNet: batches a prefetch thread prepares ahead).
     """
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -126,11 +130,11 @@ class CSVIter(DataIter):
         self._pool = concurrent.futures.ThreadPoolExecutor(
             _PARSE_THREADS, thread_name_prefix="recio-CSVIter-parse"
         )
-        self._batcher = Batcher(opts, self._pool, depth=_PARSE_THREADS + 1)
-        self._prefetch = Prefetcher(opts.prefetch_buffer, name="recio-CSVIter-prefetch")
+        self._batcher = Batcher(opts, self._pool, depth=opts.prefetch_buffer)
+        self._epoch: Generator[Batch | End] | None = None
         self._state = State()
         self._current: Batch | None = None
-        self._finalizer = weakref.finalize(self, _shutdown, self._prefetch, self._pool)
+        self._finalizer = weakref.finalize(self, _shutdown, self._pool)
         dtype = opts.dtype.type
         self.provide_data = [DataDesc(opts.data_name, (opts.batch_size, *opts.data_shape), dtype)]
         label_shape = (opts.batch_size, *opts.label_row_shape)
@@ -141,7 +145,7 @@ class CSVIter(DataIter):
     def reset(self) -> None:
         """Start the next epoch; after a round batch it goes on after the rows it used."""
         self._check_open()
-        self._prefetch.stop()
+        self._stop_epoch()
         self._current = None
         self._state = self._state.after_reset(self.opts.round_batch)
 
@@ -150,18 +154,28 @@ class CSVIter(DataIter):
         self._current = None
         if self._state.over:
             return False
-        if not self._prefetch.running:
-            self._prefetch.start(self._batcher.epoch, self._state)
-        item: Batch | End | None = self._prefetch.get()
+        if self._epoch is None:
+            self._epoch = self._batcher.epoch(self._state)
+        try:
+            item: Batch | End | None = next(self._epoch, None)
+        except BaseException:
+            self._stop_epoch()  # the state stays before the batch that failed
+            raise
         if item is None:  # pragma: no cover - every epoch ends with an ``over`` state
-            raise RuntimeError("CSVIter: the prefetch thread stopped before the epoch ended")
+            raise RuntimeError("CSVIter: the batches stopped before the epoch ended")
         self._state = item.state
         if self._state.over:
-            self._prefetch.stop()
+            self._stop_epoch()
         if isinstance(item, End):
             return False
         self._current = item
         return True
+
+    def _stop_epoch(self) -> None:
+        """Drop the epoch in progress and the blocks parsed ahead for it."""
+        epoch, self._epoch = self._epoch, None
+        if epoch is not None:
+            epoch.close()
 
     def _check_open(self) -> None:
         if not self._finalizer.alive:
@@ -194,6 +208,7 @@ class CSVIter(DataIter):
     def close(self) -> None:
         """Stop the prefetch and parse threads; safe to call twice."""
         self._current = None
+        self._stop_epoch()
         self._finalizer()
         self._batcher.close()
 
@@ -230,7 +245,7 @@ class CSVIter(DataIter):
                 f"CSVIter: the state was saved over files {state['data_files']} / "
                 f"{state['label_files']}, this iterator reads {files[0]} / {files[1]}"
             )
-        self._prefetch.stop()
+        self._stop_epoch()
         self._current = None
         self._state = State(
             cursor=int(state["cursor"]),
@@ -241,6 +256,5 @@ class CSVIter(DataIter):
         )
 
 
-def _shutdown(prefetch: Prefetcher, pool: concurrent.futures.ThreadPoolExecutor) -> None:
-    prefetch.stop()
+def _shutdown(pool: concurrent.futures.ThreadPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,6 @@
+"""Type stub of the C extension recio._csvparse (src/recio/_csvparse.c)."""
+
+from typing import Any
+
+def parse(text: Any, width: int, integers: bool, out: Any, /) -> int | None: ...
+def lines(text: Any, /) -> int: ...
