@@ -175,7 +175,13 @@ static inline __attribute__((always_inline)) int scan_decimal_fast(const char **
     int count = 0, exponent = 0;
     d->negative = *p == '-';
     p += d->negative;
-    if (!digit_run(&p, end, &m, &count)) return 0;
+    if (IS_DIGIT(p[0]) && p[1] == '.') { /* one digit before the point: most data */
+        m = (uint64_t)(p[0] - '0');
+        count = 1;
+        p++;
+    } else if (!digit_run(&p, end, &m, &count)) {
+        return 0;
+    }
     if (*p == '.') {
         int before = count;
         p++;

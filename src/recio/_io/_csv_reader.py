@@ -18,6 +18,7 @@ rows before it, then raises :class:`CSVFormatError` naming the file and line.
 from __future__ import annotations
 
 import concurrent.futures
+import mmap
 import os
 import re
 from collections import deque
@@ -148,29 +149,36 @@ class RowStream:
         return _Block(file, offset, offset + where, self.parser.parse(data[:where]), error)
 
     def _raw_blocks(self, file: int, offset: int) -> Iterator[tuple[int, int, int, Any]]:
-        """(file, offset, end, bytes) of each block of whole lines from (`file`, `offset`)."""
+        """(file, offset, end, text) of each block of whole lines from (`file`, `offset`).
+
+        The text is a view of the file mapped into memory: the parse threads read the
+        page cache directly, where a read would copy every byte in this (the caller's)
+        thread first -- that copy was two thirds of the caller's time. The mapping
+        closes when the last view of it is gone. As for .rec files, a file truncated
+        while it is read ends the process (SIGBUS) rather than giving wrong rows.
+        """
         for f in range(file, len(self.paths)):
-            with open(self.paths[f], "rb", buffering=0) as handle:
-                fd = handle.fileno()
-                size = os.fstat(fd).st_size
+            with open(self.paths[f], "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
                 off = offset if f == file else 0
+                if off >= size:
+                    continue
+                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            mapped.madvise(mmap.MADV_SEQUENTIAL)
+            size = len(mapped)
+            text = memoryview(mapped)
+            try:
                 while off < size:
-                    data = os.pread(fd, self.block_bytes, off)
-                    if not data:
-                        break  # the file shrank under us
-                    cut = len(data)
-                    if off + cut < size:
-                        cut = data.rfind(b"\n") + 1
-                        while cut == 0:  # a line longer than a block: read on to its end
-                            more = os.pread(fd, len(data), off + len(data))
-                            seen = len(data)
-                            data += more
-                            if not more or off + len(data) >= size:
-                                cut = len(data)
-                            else:
-                                cut = data.rfind(b"\n", seen) + 1
-                    yield f, off, off + cut, memoryview(data)[:cut]
-                    off += cut
+                    end = min(off + self.block_bytes, size)
+                    if end < size:
+                        cut = mapped.rfind(b"\n", off, end) + 1
+                        if cut <= off:  # a line longer than a block: on to its end
+                            cut = mapped.find(b"\n", end) + 1 or size
+                        end = cut
+                    yield f, off, end, text[off:end]
+                    off = end
+            finally:
+                text.release()
 
     def _error(
         self, file: int, offset: int, data: bytes, where: int, reason: str
