@@ -353,6 +353,32 @@ def test_memory_stays_bounded_on_a_file_larger_than_the_window(tmp_path: Path) -
     assert len(text) >= 4 * window
 
 
+def test_the_mapped_file_stays_a_few_blocks_resident(tmp_path: Path) -> None:
+    """CSV files are mapped (mmap); the pages of blocks parsed long ago are unmapped."""
+    row = ",".join(str(1000 + i) for i in range(16)) + "\n"
+    path = write(tmp_path / "big.csv", row * ((32 << 20) // len(row)))  # 32 MiB
+    peak = 0
+    with mio.CSVIter(data_csv=path, data_shape=(16,), batch_size=256) as it:
+        for n, _ in enumerate(it):
+            if n % 64 == 0:
+                peak = max(peak, resident_bytes_of(path))
+    # 1 MiB blocks, 4 parsed ahead; the kernel maps file pages in folios of up to 2 MiB
+    assert 0 < peak < (12 << 20), peak
+
+
+def resident_bytes_of(path: str) -> int:
+    """Resident bytes of this process's mappings of `path` (Linux /proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
+                inside = fields[-1] == path
+            elif inside and fields[0] == "Rss:":
+                total += int(fields[1]) * 1024
+    return total
+
+
 # -- the parser: round trips --------------------------------------------------------------
 
 FIXTURE = HealthCheck.function_scoped_fixture  # each example overwrites the same tmp file

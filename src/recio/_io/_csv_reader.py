@@ -156,6 +156,8 @@ class RowStream:
         thread first -- that copy was two thirds of the caller's time. The mapping
         closes when the last view of it is gone. As for .rec files, a file truncated
         while it is read ends the process (SIGBUS) rather than giving wrong rows.
+        The pages of blocks parsed long ago are unmapped as it goes (the page cache
+        keeps them), so the process's resident size stays a few blocks, not the file.
         """
         for f in range(file, len(self.paths)):
             with open(self.paths[f], "rb") as handle:
@@ -167,6 +169,8 @@ class RowStream:
             mapped.madvise(mmap.MADV_SEQUENTIAL)
             size = len(mapped)
             text = memoryview(mapped)
+            starts: deque[int] = deque(maxlen=self._depth + 2)
+            released = 0
             try:
                 while off < size:
                     end = min(off + self.block_bytes, size)
@@ -175,6 +179,9 @@ class RowStream:
                         if cut <= off:  # a line longer than a block: on to its end
                             cut = mapped.find(b"\n", end) + 1 or size
                         end = cut
+                    if len(starts) == starts.maxlen:  # parsed and handed out: unmap
+                        released = _release(mapped, released, starts[0])
+                    starts.append(off)
                     yield f, off, end, text[off:end]
                     off = end
             finally:
@@ -260,6 +267,19 @@ class RowStream:
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             ahead.close()  # type: ignore[attr-defined]
+
+
+def _release(mapped: mmap.mmap, start: int, end: int) -> int:
+    """Unmap the whole pages of `mapped` in start..end (page-aligned `start`); the new start.
+
+    Safe whatever is still reading there: a read-only file mapping faults the page
+    back in from the page cache.
+    """
+    end -= end % mmap.PAGESIZE
+    if end > start:
+        mapped.madvise(mmap.MADV_DONTNEED, start, end - start)
+        return end
+    return start
 
 
 def _count_lines(path: str, end: int) -> int:
