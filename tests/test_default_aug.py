@@ -122,6 +122,32 @@ def test_plain_crop_is_a_view() -> None:
     assert np.shares_memory(out, img)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(8, 300),
+    st.integers(8, 300),
+    st.sampled_from([None, 1, 3, 4]),
+    st.sampled_from([cv2.INTER_NEAREST, cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_AREA]),
+    st.integers(0, 2**32 - 1),
+)
+def test_resize_window_is_the_window_of_the_whole_resize(
+    h: int, w: int, channels: int | None, interpolation: int, seed: int
+) -> None:
+    """Resizing only the part of the source a crop window needs gives that window of the
+    whole resize pixel for pixel: shrinking, enlarging, exact halves, any window."""
+    rng = np.random.default_rng(seed)
+    img = image(h, w, channels, seed=seed % 5)
+    if rng.random() < 0.2:
+        width, height = max(1, w // 2), max(1, h // 2)
+    else:
+        width, height = (int(v) for v in rng.integers(4, 400, size=2))
+    cw, ch = int(rng.integers(1, width + 1)), int(rng.integers(1, height + 1))
+    x, y = int(rng.integers(0, width - cw + 1)), int(rng.integers(0, height - ch + 1))
+    want = ops.resize(img, width, height, interpolation)[y : y + ch, x : x + cw]
+    got = ops.resize_window(img, width, height, interpolation, x, y, cw, ch)
+    np.testing.assert_array_equal(got, want)
+
+
 def test_rand_crop_covers_every_position_uniformly() -> None:
     aug = augmenter(data_shape=(3, 10, 10), rand_crop=True)
     rng = np.random.default_rng(2)

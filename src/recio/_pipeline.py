@@ -55,11 +55,19 @@ class _Batch:
 
 
 class _State:
-    """Everything the workers share, guarded by ``cond``; kept apart from the engine so
-    that worker threads do not keep the engine (and its finaliser) alive."""
+    """Everything the workers share, guarded by the lock of ``work`` and ``done``; kept
+    apart from the engine so that worker threads do not keep the engine (and its
+    finaliser) alive."""
 
     def __init__(self, fill: Fill, make_buffers: Callable[[], Buffers], prefetch: int):
-        self.cond = threading.Condition()
+        lock = threading.Lock()
+        # Two conditions on one lock, so that a finished sample wakes nobody: workers wait
+        # on `work` (woken when a batch is consumed or a plan starts), the consumer and
+        # start() on `done` (woken when a batch completes, or the last busy sample ends
+        # while start() drains).
+        self.work = threading.Condition(lock)
+        self.done = threading.Condition(lock)
+        self.draining = False  # start() is waiting for the busy samples to end
         self.fill = fill
         self.make_buffers = make_buffers
         self.prefetch = prefetch
@@ -98,11 +106,11 @@ def _work(state: _State) -> None:
     Waits while the next sample's batch would run more than ``prefetch`` batches
     ahead of the consumer. Exits when ``stopped`` is set.
     """
-    cond = state.cond
+    lock = state.work
     while True:
-        with cond:
+        with lock:
             while not state.stopped and not _claimable(state):
-                cond.wait()
+                lock.wait()
             if state.stopped:
                 return
             batch = state.batches[state.claim_batch]
@@ -122,7 +130,7 @@ def _work(state: _State) -> None:
             state.fill(batch.tasks[slot], buffers, slot)
         except BaseException as e:  # reported to the consumer, never lost in the thread
             error = e
-        with cond:
+        with lock:
             state.busy -= 1
             if generation == state.generation:
                 if error is not None and batch.error is None:
@@ -133,7 +141,10 @@ def _work(state: _State) -> None:
                     )
                     batch.error.__cause__ = error
                 batch.remaining -= 1
-            cond.notify_all()
+                if not batch.remaining:
+                    state.done.notify_all()
+            if state.draining and not state.busy:
+                state.done.notify_all()
 
 
 def _claimable(state: _State) -> bool:
@@ -175,10 +186,12 @@ class BatchEngine:
     def start(self, plan: Sequence[Sequence[Any]]) -> None:
         """Drop whatever is in flight and begin filling `plan` (a list of batches of tasks)."""
         state = self._state
-        with state.cond:
+        with state.done:
             state.generation += 1
+            state.draining = True
             while state.busy:  # in-flight samples write into buffers: let them finish
-                state.cond.wait()
+                state.done.wait()
+            state.draining = False
             for batch in state.batches:
                 if batch.buffers is not None and batch is not self._last:
                     state.pool.append(batch.buffers)
@@ -186,7 +199,7 @@ class BatchEngine:
             state.claim_batch = state.claim_slot = 0
             state.consumed = 0
             self._recycle_last()
-            state.cond.notify_all()
+            state.work.notify_all()
 
     def next(self) -> tuple[Buffers, Sequence[Any]] | None:
         """(buffers, tasks) of the next batch in plan order, or None after the last.
@@ -194,7 +207,7 @@ class BatchEngine:
         Raises :class:`SampleError` if a sample of that batch failed.
         """
         state = self._state
-        with state.cond:
+        with state.done:
             self._recycle_last()
             if state.stopped:
                 raise RuntimeError("the batch engine is closed")
@@ -202,9 +215,9 @@ class BatchEngine:
                 return None
             batch = state.batches[state.consumed]
             while batch.remaining and not state.stopped:
-                state.cond.wait()
+                state.done.wait()
             state.consumed += 1
-            state.cond.notify_all()
+            state.work.notify_all()  # the prefetch window moved on
             self._last = batch
             if batch.error is not None:
                 raise batch.error
@@ -227,9 +240,10 @@ class BatchEngine:
 
 
 def _shutdown(state: _State, threads: list[threading.Thread]) -> None:
-    with state.cond:
+    with state.work:
         state.stopped = True
-        state.cond.notify_all()
+        state.work.notify_all()
+        state.done.notify_all()
         state.pool.clear()  # the buffers go now, not when a reference cycle is collected
         for batch in state.batches:
             batch.buffers = None

@@ -286,7 +286,7 @@ class DefaultAugmenter:
     chosen uniformly, overriding ``rotate`` and ``max_rotate_angle``.
     """
 
-    __slots__ = ("_affine", "_hsl", "_jitter", "options", "rotate_list")
+    __slots__ = ("_affine", "_hsl", "_jitter", "_rrc", "options", "rotate_list")
 
     def __init__(self, options: DefaultAugOptions, *, rotate_list: Sequence[int] = ()):
         self.options = options
@@ -294,6 +294,7 @@ class DefaultAugmenter:
         self._affine = options.affine_enabled or bool(self.rotate_list)
         self._jitter = options.jitter_enabled
         self._hsl = options.hsl_enabled
+        self._rrc = options.rrc_attempted
 
     def __call__(
         self, img: npt.NDArray[np.uint8], rng: np.random.Generator
@@ -349,7 +350,7 @@ class DefaultAugmenter:
             affine = self._draw_affine(src, rows, cols)
             rows, cols = affine.height, affine.width
         rows, cols = rows + 2 * o.pad, cols + 2 * o.pad
-        found = self._draw_rrc(src, rows, cols) if o.rrc_attempted else None
+        found = self._draw_rrc(src, rows, cols) if self._rrc else None
         upscale: tuple[Resize, ...] = ()
         if found is not None:
             crop, crop_resize = found
@@ -499,7 +500,6 @@ class DefaultAugmenter:
     def apply(self, img: npt.NDArray[np.uint8], params: AugParams) -> npt.NDArray[np.uint8]:
         """The augmented image for `params` (from :meth:`draw`); a pure function."""
         p = params
-        o = self.options
         expand = img.ndim == 3 and img.shape[2] == 1
         if expand:
             img = img[:, :, 0]
@@ -508,30 +508,14 @@ class DefaultAugmenter:
                 f"the image is {img.shape[1]}x{img.shape[0]} but the parameters were drawn for "
                 f"{p.input_size[1]}x{p.input_size[0]} (width x height)"
             )
-        if p.resize is not None:
-            img = ops.resize(img, *p.resize)
         c = p.crop
-        if p.affine is not None and p.pad == 0 and not p.upscale:
-            # Warp straight into the crop window (the translation moved by the window's
-            # corner): the pixels of warp-then-crop, up to a float rounding that changes
-            # ~1 pixel in 30,000 by one level, for a fraction of the work.
-            m = p.affine
-            m00, m01, m02, m10, m11, m12 = m.matrix
-            window = (m00, m01, float(_F(m02) - _F(c.x)), m10, m11, float(_F(m12) - _F(c.y)))
-            img = ops.warp_affine(img, window, c.width, c.height, m.interpolation, o.fill_value)
+        if p.resize is not None and p.affine is None and p.pad == 0 and not p.upscale:
+            # the crop is a window of the resized image: resize only the part it needs
+            img = ops.resize_window(img, *p.resize, c.x, c.y, c.width, c.height)
         else:
-            if p.affine is not None:
-                m = p.affine
-                img = ops.warp_affine(
-                    img, m.matrix, m.width, m.height, m.interpolation, o.fill_value
-                )
-            if p.pad > 0:
-                img = ops.pad(img, p.pad, o.fill_value)
-            for step in p.upscale:
-                img = ops.resize(img, *step)
-            if img.shape[:2] != p.crop_source:  # pragma: no cover - draw and apply disagree
-                raise AssertionError(f"image {img.shape[:2]} before the crop, not {p.crop_source}")
-            img = img[c.y : c.y + c.height, c.x : c.x + c.width]
+            if p.resize is not None:
+                img = ops.resize(img, *p.resize)
+            img = self._affine_pad_crop(img, p)
         if p.crop_resize is not None:
             img = ops.resize(img, *p.crop_resize)
         if p.jitter is not None or p.hsl is not None or p.pca is not None:
@@ -549,6 +533,29 @@ class DefaultAugmenter:
         if expand:
             img = img[:, :, None]
         return img
+
+    def _affine_pad_crop(self, img: npt.NDArray[np.uint8], p: AugParams) -> npt.NDArray[np.uint8]:
+        """Steps 2-4 of apply: affine, pad, upscale, then the crop window."""
+        o = self.options
+        c = p.crop
+        if p.affine is not None and p.pad == 0 and not p.upscale:
+            # Warp straight into the crop window (the translation moved by the window's
+            # corner): the pixels of warp-then-crop, up to a float rounding that changes
+            # ~1 pixel in 30,000 by one level, for a fraction of the work.
+            m = p.affine
+            m00, m01, m02, m10, m11, m12 = m.matrix
+            window = (m00, m01, float(_F(m02) - _F(c.x)), m10, m11, float(_F(m12) - _F(c.y)))
+            return ops.warp_affine(img, window, c.width, c.height, m.interpolation, o.fill_value)
+        if p.affine is not None:
+            m = p.affine
+            img = ops.warp_affine(img, m.matrix, m.width, m.height, m.interpolation, o.fill_value)
+        if p.pad > 0:
+            img = ops.pad(img, p.pad, o.fill_value)
+        for step in p.upscale:
+            img = ops.resize(img, *step)
+        if img.shape[:2] != p.crop_source:  # pragma: no cover - draw and apply disagree
+            raise AssertionError(f"image {img.shape[:2]} before the crop, not {p.crop_source}")
+        return img[c.y : c.y + c.height, c.x : c.x + c.width]
 
 
 def _hsl_offset(src: RandomSource, limit: int) -> int:

@@ -13,6 +13,7 @@ caller's image. The random draws that choose the numbers live in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "pca_deltas",
     "pca_shift",
     "resize",
+    "resize_window",
     "warp_affine",
 ]
 
@@ -64,6 +66,43 @@ def resize(img: Image, width: int, height: int, interpolation: int) -> Image:
         return img
     out: _Out = cv2.resize(img, (width, height), interpolation=interpolation)
     return out
+
+
+# Interpolations whose output pixel is a function of nearby source pixels and of the
+# scale alone (checked pixel for pixel in tests/test_default_aug.py); OpenCV's cubic is
+# not: its vector loop rounds a few pixels differently with the row length.
+_WINDOWED = frozenset({cv2.INTER_NEAREST, cv2.INTER_LINEAR})
+_REACH = 4  # source pixels past the last one a window's edge samples, kept to be safe
+
+
+def resize_window(
+    img: Image, width: int, height: int, interpolation: int, x: int, y: int, w: int, h: int
+) -> Image:
+    """``resize(img, width, height, interpolation)[y:y+h, x:x+w]``, computing less of it.
+
+    For nearest and bilinear sampling, OpenCV's output pixel (i, j) reads the
+    source around ``((i + 0.5) * sy - 0.5, (j + 0.5) * sx - 0.5)``, with the
+    scales ``sx = cols / width``, ``sy = rows / height``. Resizing only the
+    top-left part of the source that the window's last row and column reach,
+    at the same scales (``fx``/``fy``, which OpenCV uses as given), therefore
+    gives the window's very pixels without computing the rows and columns
+    below and right of it. Other interpolations resize the whole image.
+    """
+    rows, cols = img.shape[:2]
+    if interpolation in _WINDOWED and (rows, cols) != (height, width):
+        need_cols = min(cols, math.ceil((x + w) * cols / width) + _REACH)
+        need_rows = min(rows, math.ceil((y + h) * rows / height) + _REACH)
+        if need_cols < cols or need_rows < rows:
+            part: _Out = cv2.resize(
+                img[:need_rows, :need_cols],
+                None,
+                fx=width / cols,
+                fy=height / rows,
+                interpolation=interpolation,
+            )
+            if part.shape[0] >= y + h and part.shape[1] >= x + w:
+                return part[y : y + h, x : x + w]
+    return resize(img, width, height, interpolation)[y : y + h, x : x + w]
 
 
 def warp_affine(

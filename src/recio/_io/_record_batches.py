@@ -16,6 +16,8 @@ import threading
 import warnings
 from typing import Any, Self
 
+import numpy as np
+
 from recio._distributed import PartArg, resolve_parts
 from recio._io._record_plan import EpochPlan, Sample, part_records, plan_record_epoch
 from recio._io._record_store import RecordStore, rec_files
@@ -26,6 +28,8 @@ from recio.nd import NDArray
 __all__ = ["BadImageWarning", "RecordBatchIter"]
 
 _PART_KEYS = ("num_parts", "part_index", "even_parts")
+_WORD = 2**64 - 1
+_ZEROS = np.zeros(4, np.uint64)
 
 
 class BadImageWarning(UserWarning):
@@ -59,6 +63,7 @@ class RecordBatchIter(DataIter):
         self._lock = threading.Lock()
         self._bad: set[int] = set()
         self.skipped = 0
+        self._rng_local = threading.local()
 
     def _start_workers(self) -> int:
         """Start the worker threads on the first epoch; returns how many there are."""
@@ -87,6 +92,29 @@ class RecordBatchIter(DataIter):
     def _label_view(self, label: Any) -> Any:
         """The label array a batch hands out for the label buffer."""
         return label
+
+    def _row_rng(self, epoch: int, row: int) -> np.random.Generator:
+        """The generator of row `row` of `epoch`: Philox keyed by ``(seed, epoch << 32 | row)``,
+        at the start of its stream.
+
+        This thread's one generator, reset to that key (a fresh ``Philox(key=...)`` costs
+        ten times more, most of it gathering entropy it then ignores); valid until the
+        thread's next call, which is all a fill needs.
+        """
+        local = self._rng_local
+        gen: np.random.Generator | None = getattr(local, "gen", None)
+        if gen is None:
+            gen = local.gen = np.random.Generator(np.random.Philox(key=0))
+        key = np.array([self.options.seed & _WORD, (epoch << 32 | row) & _WORD], np.uint64)
+        gen.bit_generator.state = {  # the setter copies the values in
+            "bit_generator": "Philox",
+            "state": {"counter": _ZEROS, "key": key},
+            "buffer": _ZEROS,
+            "buffer_pos": 4,
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
+        return gen
 
     # -- bad records ---------------------------------------------------------------
 

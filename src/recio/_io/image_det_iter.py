@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from recio._header import IRHeader, pack_img, unpack
+from recio._header import IRHeader, pack_img
 from recio._image.augmenters import Augmenter, AugmenterArgumentError, augment, image_rng
 from recio._image.decode import ImageDecodeError
 from recio._image.det_augmenters import CreateDetAugmenter, DetBorrowAug, augment_detection
@@ -60,7 +60,6 @@ __all__ = [
 Array = npt.NDArray[Any]
 _IMAGENET_MEAN = (123.68, 116.28, 103.53)
 _IMAGENET_STD = (58.395, 57.12, 57.375)
-_HEAD_BYTES = 4096  # a record prefix holding the header of any label up to ~1000 values
 
 
 class ImageDetLabelError(DetLabelError, RuntimeError):
@@ -187,11 +186,7 @@ class ImageDetIter(ImageIter):
         key, offset = item
         if self.imglist is not None and key is not None:
             return self.imglist[key][0], f"image list entry {key}"
-        record = self._store.record(offset)
-        try:  # the header alone: unpack copies whatever follows it, the image included
-            header, _ = unpack(memoryview(record)[:_HEAD_BYTES])
-        except ValueError:  # a label longer than that
-            header, _ = unpack(record)
+        header, _ = self._store.image_record(offset)  # the image is not copied
         return header.label, self._source(position, header.id)
 
     def _estimate_label_shape(self) -> tuple[int, int]:

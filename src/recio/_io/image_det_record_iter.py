@@ -253,7 +253,6 @@ class ImageDetRecordIter(RecordBatchIter):
             index[slot] = 0
             return
         epoch, row = sample.key
-        key = [self.options.seed & (2**64 - 1), epoch << 32 | row]
         position = sample.position
         for _ in range(len(self._positions)):
             if position in self._bad:
@@ -262,7 +261,7 @@ class ImageDetRecordIter(RecordBatchIter):
             try:
                 # every attempt draws from the row's key afresh: a bad record met here or
                 # skipped as already known leaves the same draws for the record used
-                rng = np.random.Generator(np.random.Philox(key=key))
+                rng = self._row_rng(epoch, row)
                 img, params = self._decode(position, rng)
                 img = self._augment.apply(img, params)
                 break

@@ -30,7 +30,6 @@ import numpy as np
 import numpy.typing as npt
 
 from recio._distributed import PartArg, require_shared_seed, resolve_parts
-from recio._header import unpack
 from recio._image.augmenters import (
     CastAug,
     ColorNormalizeAug,
@@ -151,7 +150,7 @@ class ImageIter(DataIter):
         item = self._seq[position]
         if self._store is not None:
             key, offset = item
-            header, payload = unpack(self._store.record(offset))
+            header, payload = self._store.image_record(offset)
             label = header.label
             if self.imglist is not None and key is not None:
                 label = self.imglist[key][0]

@@ -33,10 +33,9 @@ import numpy as np
 import numpy.typing as npt
 
 from recio._errors import RecordIOError
-from recio._header import unpack
 from recio._image.decode import jpeg_info
 from recio._image.default_aug import DefaultAugmenter
-from recio._image.fastjpeg import decode_jpeg_fast
+from recio._image.fastjpeg import decode_jpeg_fast, jpeg_size
 from recio._image.normalize import Normalizer
 from recio._io._image_options import ImageRecordOptions, data_dtype
 from recio._io._imglist import read_label_map
@@ -96,10 +95,6 @@ class ImageRecordIter(RecordBatchIter):
 
     # -- records ---------------------------------------------------------------
 
-    def _record(self, position: int) -> bytes:
-        """The bytes of the record at `position` of this part (thread-safe)."""
-        return self._store.record(int(self._positions[position]))
-
     def _labels(self, header: Any) -> npt.NDArray[np.float32]:
         width = self.options.label_width
         if self._label_map is not None:
@@ -125,14 +120,16 @@ class ImageRecordIter(RecordBatchIter):
     def _decode(self, position: int) -> tuple[Any, npt.NDArray[np.uint8], tuple[int, int] | None]:
         """(header, decoded image, full-size (h, w) if it was decoded at reduced scale)."""
         try:
-            header, payload = unpack(self._record(position))
+            header, payload = self._store.image_record(int(self._positions[position]))
         except (ValueError, RecordIOError) as e:
             raise BadImage(f"record at position {position}: {e}") from e
         data = np.frombuffer(payload, np.uint8)
         flag = _DECODE_FLAG[self._shape[0]]
         full_size = None
         fast = self.options.fast_decode
-        if fast and self._shape[0] != 4 and data.size:
+        size = jpeg_size(data) if fast and self._shape[0] != 4 else None
+        # the Python walk of the markers only when a reduced decode is possible at all
+        if size is not None and self._augment.decode_scale_hint(*size) <= 1 / min(_REDUCED):
             info = jpeg_info(data)
             if info is not None and (info.jfif or not info.exif):  # no EXIF rotation
                 hint = self._augment.decode_scale_hint(info.height, info.width)
@@ -170,7 +167,6 @@ class ImageRecordIter(RecordBatchIter):
             index[slot] = 0
             return
         epoch, row = sample.key
-        key = [self.options.seed & (2**64 - 1), epoch << 32 | row]
         position = sample.position
         for _ in range(len(self._positions)):
             if position in self._bad:
@@ -179,7 +175,7 @@ class ImageRecordIter(RecordBatchIter):
             try:
                 # every attempt draws from the row's key afresh: whether a bad record was
                 # met here or is already known (thread timing) leaves the draws unchanged
-                rng = np.random.Generator(np.random.Philox(key=key))
+                rng = self._row_rng(epoch, row)
                 header, img, full_size = self._decode(position)
                 if full_size is None:
                     img = self._augment(img, rng)
@@ -202,7 +198,10 @@ class ImageRecordIter(RecordBatchIter):
         self._normalizer.write(
             img, data[slot], mirror=mirror, contrast=contrast, illumination=illumination
         )
-        label[slot] = self._labels(header)
+        if self._label_map is None and header.flag == 0 and label.shape[1] == 1:
+            label[slot, 0] = header.label  # the common case, without an array per row
+        else:
+            label[slot] = self._labels(header)
         index[slot] = header.id
 
     def _label_view(self, label: Any) -> Any:
