@@ -407,9 +407,18 @@ def test_copy_make_border(
     img = images["rocket_97x131.jpg"]
     rgba = np.dstack([img, img[:, :, :1]])
     gray = img[:, :, :1].copy()
+    given = len(kwargs.get("values", ()))
     for src in (img, img.astype(np.float32), rgba, gray):
         theirs = mxnet_ref.call("image_ops.call", "copyMakeBorder", src, 3, 1, 4, 2, **kwargs)
-        assert_same(mimg.copyMakeBorder(src, 3, 1, 4, 2, **kwargs), theirs)
+        ours = np.asarray(mimg.copyMakeBorder(src, 3, 1, 4, 2, **kwargs))
+        if 0 < given < src.shape[2]:
+            # MXNet reads the channel values past those given from uninitialised memory
+            # (0 mostly, once inf in CI); recio's are 0 (docs/differences.md)
+            border = np.ones(ours.shape[:2], bool)
+            border[3:-1, 4:-2] = False
+            assert (ours[border][:, given:] == 0).all()
+            ours, theirs = ours[:, :, :given], theirs[:, :, :given]
+        assert_same(ours, theirs)
 
 
 def test_scale_down(mxnet_ref: MXNetReference) -> None:
