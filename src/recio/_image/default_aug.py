@@ -42,6 +42,7 @@ from recio._image import default_aug_ops as ops
 __all__ = [
     "Affine",
     "AugParams",
+    "AugSettings",
     "Crop",
     "DefaultAugOptions",
     "DefaultAugmenter",
@@ -93,8 +94,9 @@ class _GeneratorSource:
 
 
 @dataclasses.dataclass(slots=True, kw_only=True, frozen=True)
-class DefaultAugOptions:
-    """ImageRecordIter's augmentation parameters, with MXNet 1.9.1's names and defaults."""
+class AugSettings:
+    """The default augmenter's parameters with MXNet 1.9.1's names and defaults, declared
+    once for :class:`DefaultAugOptions` and the iterators' options that carry them."""
 
     resize: int = -1
     rand_crop: bool = False
@@ -122,6 +124,12 @@ class DefaultAugOptions:
     fill_value: int = 255
     inter_method: int = 1
     pad: int = 0
+
+
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True)
+class DefaultAugOptions(AugSettings):
+    """ImageRecordIter's augmentation parameters, with MXNet 1.9.1's names and defaults."""
+
     data_shape: tuple[int, int, int] = (3, 224, 224)
 
     def __post_init__(self) -> None:

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 
 from recio._distributed import PartArg
-from recio._image.default_aug import DefaultAugOptions
+from recio._image.default_aug import AugSettings, DefaultAugOptions
 from recio._params import InvalidParameterError
 
 __all__ = ["ImageRecordOptions", "data_dtype"]
@@ -35,8 +35,8 @@ def data_dtype(name: str | None, default: str) -> np.dtype[np.generic]:
     return np.dtype(_DTYPES[chosen])
 
 
-@dataclasses.dataclass(slots=True, kw_only=True)
-class ImageRecordOptions:
+@dataclasses.dataclass(slots=True, kw_only=True, frozen=True)
+class ImageRecordOptions(AugSettings):
     # what to read
     path_imgrec: str | list[str]
     data_shape: tuple[int, ...]
@@ -64,33 +64,7 @@ class ImageRecordOptions:
     prefetch_buffer: int = 4
     ctx: Literal["cpu", "gpu"] = "gpu"
     dtype: str | None = None
-    # the default augmenter (recio._image.default_aug)
-    resize: int = -1
-    rand_crop: bool = False
-    random_resized_crop: bool = False
-    max_rotate_angle: int = 0
-    max_aspect_ratio: float = 0.0
-    min_aspect_ratio: float | None = None
-    max_shear_ratio: float = 0.0
-    max_crop_size: int = -1
-    min_crop_size: int = -1
-    max_random_scale: float = 1.0
-    min_random_scale: float = 1.0
-    max_random_area: float = 1.0
-    min_random_area: float = 1.0
-    max_img_size: float = 1e10
-    min_img_size: float = 0.0
-    brightness: float = 0.0
-    contrast: float = 0.0
-    saturation: float = 0.0
-    pca_noise: float = 0.0
-    random_h: int = 0
-    random_s: int = 0
-    random_l: int = 0
-    rotate: int = -1
-    fill_value: int = 255
-    inter_method: int = 1
-    pad: int = 0
+    # the default augmenter's parameters: inherited from AugSettings
     # normalisation, fused into the batch write
     mirror: bool = False
     rand_mirror: bool = False
@@ -136,7 +110,6 @@ class ImageRecordOptions:
 
     def aug_options(self) -> DefaultAugOptions:
         """The parameters the default augmenter takes, under the same names."""
-        names = {f.name for f in dataclasses.fields(DefaultAugOptions)}
-        values = {n: getattr(self, n) for n in names if n != "data_shape"}
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(AugSettings)}
         c, h, w = self.data_shape
         return DefaultAugOptions(data_shape=(c, h, w), **values)
