@@ -16,8 +16,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install $(PIP_QUIET) --upgrade pip
 
-# setup.py builds the C extension (src/recio/_csvparse.c); a change to either reinstalls
-NATIVE := setup.py src/recio/_csvparse.c
+# setup.py builds the C extensions (src/recio/*.c); a change to any reinstalls
+NATIVE := setup.py $(wildcard src/recio/*.c)
 
 $(VENV)/.core: $(BIN)/python pyproject.toml $(NATIVE)
 	$(BIN)/pip install $(PIP_QUIET) -e .

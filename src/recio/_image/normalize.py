@@ -127,9 +127,7 @@ class Normalizer:
         bias = (illumination * self.scale / std).astype(np.float32)
         return mult, bias
 
-    def _table(
-        self, channels: int, contrast: float, illumination: float
-    ) -> npt.NDArray[np.float32]:
+    def table(self, channels: int, contrast: float, illumination: float) -> npt.NDArray[np.float32]:
         """(channels, 256): the float32 output for each pixel level, as write_reference's
         ``(level - mean) * mult (+ bias)`` computes it, element by element."""
         plain = contrast == 1.0 and illumination == 0.0
@@ -182,7 +180,7 @@ class Normalizer:
             for k in range(channels):
                 np.copyto(out[k], planes[k])
             return
-        table = self._table(channels, contrast, illumination)
+        table = self.table(channels, contrast, illumination)
         for k in range(channels):
             cv2.LUT(planes[k], table[k], dst=out[k])
 

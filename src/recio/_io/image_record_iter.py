@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from recio._errors import RecordIOError
+from recio._image import jpeg_window
 from recio._image.decode import jpeg_info
 from recio._image.default_aug import DefaultAugmenter
 from recio._image.fastjpeg import decode_jpeg_fast, jpeg_size
@@ -81,6 +82,14 @@ class ImageRecordIter(RecordBatchIter):
         )
         if opts.mean_img and self._dtype not in (np.uint8,):
             self._normalizer.mean_image = self._load_or_make_mean(opts.mean_img)
+        # the one-pass JPEG path (recio._image.jpeg_window) where it can give these rows
+        self._one_pass = (
+            opts.fast_decode
+            and jpeg_window.available()
+            and channels in (1, 3)
+            and self._dtype in (np.float32, np.uint8)
+            and self._normalizer.mean_image is None
+        )
         threads = self._start_workers()
         if opts.verbose:
             logger.info(
@@ -117,13 +126,18 @@ class ImageRecordIter(RecordBatchIter):
             )
         return np.array([header.label], np.float32)
 
-    def _decode(self, position: int) -> tuple[Any, npt.NDArray[np.uint8], tuple[int, int] | None]:
-        """(header, decoded image, full-size (h, w) if it was decoded at reduced scale)."""
+    def _record(self, position: int) -> tuple[Any, npt.NDArray[np.uint8]]:
+        """(header, payload bytes) of the record at `position` of the part."""
         try:
             header, payload = self._store.image_record(int(self._positions[position]))
         except (ValueError, RecordIOError) as e:
             raise BadImage(f"record at position {position}: {e}") from e
-        data = np.frombuffer(payload, np.uint8)
+        return header, np.frombuffer(payload, np.uint8)
+
+    def _decode(self, position: int) -> tuple[Any, npt.NDArray[np.uint8], tuple[int, int] | None]:
+        """(header, decoded image, full-size (h, w) if it was decoded at reduced scale)."""
+        header, data = self._record(position)
+        payload = data
         flag = _DECODE_FLAG[self._shape[0]]
         full_size = None
         fast = self.options.fast_decode
@@ -145,7 +159,7 @@ class ImageRecordIter(RecordBatchIter):
             img = cv2.imdecode(data, flag)
         if img is None:
             raise BadImage(
-                f"record id {header.id}: {len(payload)} bytes that OpenCV cannot decode as an image"
+                f"record id {header.id}: {payload.size} bytes that OpenCV cannot decode as an image"
             )
         return header, img, full_size
 
@@ -175,12 +189,17 @@ class ImageRecordIter(RecordBatchIter):
             try:
                 # every attempt draws from the row's key afresh: whether a bad record was
                 # met here or is already known (thread timing) leaves the draws unchanged
-                rng = self._row_rng(epoch, row)
-                header, img, full_size = self._decode(position)
-                if full_size is None:
-                    img = self._augment(img, rng)
-                else:  # decoded small: draw the geometry for the full size, apply it here
-                    img = self._augment.apply(img, self._augment.draw(rng, *full_size))
+                img = None
+                header = None
+                if self._one_pass:
+                    header = self._write_one_pass(position, self._row_rng(epoch, row), data[slot])
+                if header is None:
+                    rng = self._row_rng(epoch, row)
+                    header, img, full_size = self._decode(position)
+                    if full_size is None:
+                        img = self._augment(img, rng)
+                    else:  # decoded small: draw the geometry for the full size, apply it here
+                        img = self._augment.apply(img, self._augment.draw(rng, *full_size))
                 break
             except (BadImage, ValueError) as e:
                 if self.on_error == "raise":
@@ -189,20 +208,46 @@ class ImageRecordIter(RecordBatchIter):
                 position = (position + 1) % len(self._positions)
         else:
             raise RuntimeError("no record of this part can be decoded")
+        if img is not None:  # the general path: mirror and normalise into the row
+            mirror, contrast, illumination = self._draw_output(rng)
+            self._normalizer.write(
+                img, data[slot], mirror=mirror, contrast=contrast, illumination=illumination
+            )
+        if self._label_map is None and header.flag == 0 and label.shape[1] == 1:
+            label[slot, 0] = header.label  # the common case, without an array per row
+        else:
+            label[slot] = self._labels(header)
+        index[slot] = header.id
+
+    def _draw_output(self, rng: np.random.Generator) -> tuple[bool, float, float]:
+        """(mirror, contrast, illumination) of a row, drawn after its augmentation."""
         opts = self.options
         mirror = opts.mirror or (opts.rand_mirror and rng.random() < 0.5)
         contrast, illumination = 1.0, 0.0
         if self._dtype != np.uint8:
             contrast = 1.0 + rng.uniform(-opts.max_random_contrast, opts.max_random_contrast)
             illumination = rng.uniform(-opts.max_random_illumination, opts.max_random_illumination)
-        self._normalizer.write(
-            img, data[slot], mirror=mirror, contrast=contrast, illumination=illumination
-        )
-        if self._label_map is None and header.flag == 0 and label.shape[1] == 1:
-            label[slot, 0] = header.label  # the common case, without an array per row
-        else:
-            label[slot] = self._labels(header)
-        index[slot] = header.id
+        return bool(mirror), float(contrast), float(illumination)
+
+    def _write_one_pass(self, position: int, rng: np.random.Generator, out: Any) -> Any:
+        """Decode, augment and write the record's JPEG into the row `out` in one native
+        pass (:mod:`recio._image.jpeg_window`), with the same draws and pixels as the
+        general path; its header, or None when that path has to do it (not a JPEG, a
+        pipeline beyond resize and crop, a reduced-scale decode, anything declined)."""
+        header, data = self._record(position)
+        size = jpeg_size(data)
+        if size is None or self._augment.decode_scale_hint(*size) <= 1 / min(_REDUCED):
+            return None
+        params = self._augment.draw(rng, *size)
+        if not jpeg_window.covers(params, *size):
+            return None
+        mirror, contrast, illumination = self._draw_output(rng)
+        table = None
+        if self._dtype == np.float32:
+            table = self._normalizer.table(self._shape[0], contrast, illumination)
+        if not jpeg_window.decode_window(data, out, table, size, params, mirror=mirror):
+            return None
+        return header
 
     def _label_view(self, label: Any) -> Any:
         return label[:, 0] if self.options.label_width == 1 else label
