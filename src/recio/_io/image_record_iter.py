@@ -224,7 +224,9 @@ class ImageRecordIter(RecordBatchIter):
         opts = self.options
         mirror = opts.mirror or (opts.rand_mirror and rng.random() < 0.5)
         contrast, illumination = 1.0, 0.0
-        if self._dtype != np.uint8:
+        # the row's last draws: when both ranges are 0 they would give exactly 1 and 0
+        jitter = opts.max_random_contrast or opts.max_random_illumination
+        if self._dtype != np.uint8 and jitter:
             contrast = 1.0 + rng.uniform(-opts.max_random_contrast, opts.max_random_contrast)
             illumination = rng.uniform(-opts.max_random_illumination, opts.max_random_illumination)
         return bool(mirror), float(contrast), float(illumination)
