@@ -26,7 +26,7 @@ from recio._image.default_aug import AugParams
 try:
     from recio import _jpegwindow
 except ImportError:  # built without libjpeg's headers: the Python path does it all
-    _jpegwindow = None
+    _jpegwindow = None  # type: ignore[assignment]
 
 __all__ = ["available", "covers", "decode_window"]
 
