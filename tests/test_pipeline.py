@@ -106,6 +106,23 @@ def test_a_failing_sample_raises_in_the_consumer_naming_it() -> None:
     engine.close()
 
 
+def test_of_several_failing_samples_the_first_in_batch_order_is_reported() -> None:
+    """Whichever thread fails first, the consumer sees the same error."""
+
+    def fill(task: int, buffers: tuple[np.ndarray, ...], slot: int) -> None:
+        if task in (1, 3):
+            time.sleep(0.05 if task == 1 else 0)  # slot 3 fails long before slot 1
+            raise ValueError(f"bad record {task}")
+        buffers[0][slot] = task
+
+    engine, _ = make_engine(fill, threads=4)
+    engine.start(plan(4))
+    with pytest.raises(SampleError, match="bad record 1") as e:
+        engine.next()
+    assert e.value.task == 1
+    engine.close()
+
+
 def test_restart_mid_epoch_drops_stale_work() -> None:
     engine, _ = make_engine()
     engine.start(plan(40))

@@ -44,7 +44,7 @@ class SampleError(RuntimeError):
 
 
 class _Batch:
-    __slots__ = ("buffers", "error", "index", "remaining", "tasks")
+    __slots__ = ("buffers", "error", "error_slot", "index", "remaining", "tasks")
 
     def __init__(self, index: int, tasks: Sequence[Any]):
         self.index = index
@@ -52,6 +52,7 @@ class _Batch:
         self.remaining = len(tasks)
         self.buffers: Buffers | None = None
         self.error: BaseException | None = None
+        self.error_slot = -1  # the slot `error` came from: the first failing one reported
 
 
 class _State:
@@ -133,7 +134,10 @@ def _work(state: _State) -> None:
         with lock:
             state.busy -= 1
             if generation == state.generation:
-                if error is not None and batch.error is None:
+                # of several failing samples the batch reports the first in batch order,
+                # whichever thread failed first: the same error whatever the timing
+                if error is not None and (batch.error is None or slot < batch.error_slot):
+                    batch.error_slot = slot
                     batch.error = SampleError(
                         f"sample {slot} of batch {batch.index} ({batch.tasks[slot]!r}) "
                         f"failed: {error!r}",
