@@ -313,6 +313,22 @@ class DefaultAugmenter:
         """
         return self.apply(img, self.draw(rng, img.shape[0], img.shape[1]))
 
+    @property
+    def resize_then_crop(self) -> bool:
+        """Whether every draw can be at most a resize and a crop window (no affine, pad,
+        random-resized or random-size crop, colour): what the one-pass JPEG path can do
+        (recio._image.jpeg_window.covers still checks each draw: its interpolation, an
+        upscale for a small image)."""
+        o = self.options
+        return (
+            o.resize != -1
+            and not self._affine
+            and o.pad == 0
+            and not self._rrc
+            and o.max_crop_size == -1
+            and not o.color_enabled
+        )
+
     def decode_scale_hint(self, height: int, width: int) -> float:
         """The smallest scale s in (0, 1] the image may be decoded at instead of full size.
 

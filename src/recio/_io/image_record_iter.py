@@ -86,6 +86,7 @@ class ImageRecordIter(RecordBatchIter):
         self._one_pass = (
             opts.fast_decode
             and jpeg_window.available()
+            and self._augment.resize_then_crop
             and channels in (1, 3)
             and self._dtype in (np.float32, np.uint8)
             and self._normalizer.mean_image is None
@@ -137,13 +138,12 @@ class ImageRecordIter(RecordBatchIter):
     def _decode(self, position: int) -> tuple[Any, npt.NDArray[np.uint8], tuple[int, int] | None]:
         """(header, decoded image, full-size (h, w) if it was decoded at reduced scale)."""
         header, data = self._record(position)
-        payload = data
         flag = _DECODE_FLAG[self._shape[0]]
         full_size = None
         fast = self.options.fast_decode
         size = jpeg_size(data) if fast and self._shape[0] != 4 else None
         # the Python walk of the markers only when a reduced decode is possible at all
-        if size is not None and self._augment.decode_scale_hint(*size) <= 1 / min(_REDUCED):
+        if size is not None and self._may_reduce(size):
             info = jpeg_info(data)
             if info is not None and (info.jfif or not info.exif):  # no EXIF rotation
                 hint = self._augment.decode_scale_hint(info.height, info.width)
@@ -159,7 +159,7 @@ class ImageRecordIter(RecordBatchIter):
             img = cv2.imdecode(data, flag)
         if img is None:
             raise BadImage(
-                f"record id {header.id}: {payload.size} bytes that OpenCV cannot decode as an image"
+                f"record id {header.id}: {data.size} bytes that OpenCV cannot decode as an image"
             )
         return header, img, full_size
 
@@ -219,6 +219,11 @@ class ImageRecordIter(RecordBatchIter):
             label[slot] = self._labels(header)
         index[slot] = header.id
 
+    def _may_reduce(self, size: tuple[int, int]) -> bool:
+        """Whether an image of `size` (h, w) may be decoded at one of libjpeg's reduced
+        scales (the general path's choice; the one-pass path leaves those to it)."""
+        return self._augment.decode_scale_hint(*size) <= 1 / min(_REDUCED)
+
     def _draw_output(self, rng: np.random.Generator) -> tuple[bool, float, float]:
         """(mirror, contrast, illumination) of a row, drawn after its augmentation."""
         opts = self.options
@@ -238,7 +243,7 @@ class ImageRecordIter(RecordBatchIter):
         pipeline beyond resize and crop, a reduced-scale decode, anything declined)."""
         header, data = self._record(position)
         size = jpeg_size(data)
-        if size is None or self._augment.decode_scale_hint(*size) <= 1 / min(_REDUCED):
+        if size is None or self._may_reduce(size):
             return None
         params = self._augment.draw(rng, *size)
         if not jpeg_window.covers(params, *size):
