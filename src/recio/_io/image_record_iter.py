@@ -135,9 +135,10 @@ class ImageRecordIter(RecordBatchIter):
             raise BadImage(f"record at position {position}: {e}") from e
         return header, np.frombuffer(payload, np.uint8)
 
-    def _decode(self, position: int) -> tuple[Any, npt.NDArray[np.uint8], tuple[int, int] | None]:
-        """(header, decoded image, full-size (h, w) if it was decoded at reduced scale)."""
-        header, data = self._record(position)
+    def _decode(
+        self, header: Any, data: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.uint8], tuple[int, int] | None]:
+        """(decoded image, full-size (h, w) if it was decoded at reduced scale) of a record."""
         flag = _DECODE_FLAG[self._shape[0]]
         full_size = None
         fast = self.options.fast_decode
@@ -161,7 +162,7 @@ class ImageRecordIter(RecordBatchIter):
             raise BadImage(
                 f"record id {header.id}: {data.size} bytes that OpenCV cannot decode as an image"
             )
-        return header, img, full_size
+        return img, full_size
 
     # -- the per-row work, on worker threads ---------------------------------------
 
@@ -189,13 +190,14 @@ class ImageRecordIter(RecordBatchIter):
             try:
                 # every attempt draws from the row's key afresh: whether a bad record was
                 # met here or is already known (thread timing) leaves the draws unchanged
+                header, payload = self._record(position)
                 img = None
-                header = None
-                if self._one_pass:
-                    header = self._write_one_pass(position, self._row_rng(epoch, row), data[slot])
-                if header is None:
+                done = self._one_pass and self._write_one_pass(
+                    payload, self._row_rng(epoch, row), data[slot]
+                )
+                if not done:
                     rng = self._row_rng(epoch, row)
-                    header, img, full_size = self._decode(position)
+                    img, full_size = self._decode(header, payload)
                     if full_size is None:
                         img = self._augment(img, rng)
                     else:  # decoded small: draw the geometry for the full size, apply it here
@@ -236,25 +238,24 @@ class ImageRecordIter(RecordBatchIter):
             illumination = rng.uniform(-opts.max_random_illumination, opts.max_random_illumination)
         return bool(mirror), float(contrast), float(illumination)
 
-    def _write_one_pass(self, position: int, rng: np.random.Generator, out: Any) -> Any:
-        """Decode, augment and write the record's JPEG into the row `out` in one native
-        pass (:mod:`recio._image.jpeg_window`), with the same draws and pixels as the
-        general path; its header, or None when that path has to do it (not a JPEG, a
-        pipeline beyond resize and crop, a reduced-scale decode, anything declined)."""
-        header, data = self._record(position)
+    def _write_one_pass(
+        self, data: npt.NDArray[np.uint8], rng: np.random.Generator, out: Any
+    ) -> bool:
+        """Decode, augment and write the record's JPEG `data` into the row `out` in one
+        native pass (:mod:`recio._image.jpeg_window`), with the same draws and pixels as
+        the general path; False when that path has to do it (not a JPEG, a draw beyond
+        resize and crop, a reduced-scale decode, anything declined)."""
         size = jpeg_size(data)
         if size is None or self._may_reduce(size):
-            return None
+            return False
         params = self._augment.draw(rng, *size)
         if not jpeg_window.covers(params, *size):
-            return None
+            return False
         mirror, contrast, illumination = self._draw_output(rng)
         table = None
         if self._dtype == np.float32:
             table = self._normalizer.table(self._shape[0], contrast, illumination)
-        if not jpeg_window.decode_window(data, out, table, size, params, mirror=mirror):
-            return None
-        return header
+        return jpeg_window.decode_window(data, out, table, size, params, mirror=mirror)
 
     def _label_view(self, label: Any) -> Any:
         return label[:, 0] if self.options.label_width == 1 else label
